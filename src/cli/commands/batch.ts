@@ -1,11 +1,72 @@
-// pinscope batch: not yet written (owned by the issue that builds it).
+// pinscope batch <dir>: every trace under a folder, in parallel workers.
+import { availableParallelism } from 'node:os';
+import { stat } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
-import { runCommand, UsageError } from '../common.js';
+import {
+  commonOptions, EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_OK, parseDuration, parseKinds, parseStrategies,
+  progressEnabled, runCommand, UsageError,
+} from '../common.js';
+import { runBatch } from '../../batch/run.js';
+import { createBatchProgress } from '../progress.js';
+import type { BatchSummary } from '../../batch/types.js';
+import type { FindingKind } from '../../replay/types.js';
 
-export const batchCommand: CommandModule = {
-  command: 'batch',
-  describe: '(batch: not yet available)',
-  handler: () => runCommand(async () => {
-    throw new UsageError('batch is not available yet');
-  }),
+interface BatchArgs {
+  dir: string;
+  out: string;
+  jobs?: number;
+  strategy: string;
+  'lease-break': string;
+  lenient: boolean;
+  json: boolean;
+  'fail-on'?: string;
+  quiet: boolean;
+}
+
+/** True when some trace has a finding of one of `kinds` under some selected strategy. */
+export function batchMatches(summary: BatchSummary, kinds: FindingKind[]): boolean {
+  return summary.traces.some((t) =>
+    Object.values(t.strategies ?? {}).some((s) => kinds.some((k) => (s?.counts[k] ?? 0) > 0)));
+}
+
+export const batchCommand: CommandModule<object, BatchArgs> = {
+  command: 'batch <dir>',
+  describe: 'replay every trace under a folder in parallel; write one report per trace, index.html and summary.json',
+  builder: (y) =>
+    y
+      .positional('dir', { type: 'string', demandOption: true, describe: 'folder searched recursively for traces (by content)' })
+      .option('out', { type: 'string', default: 'reports', describe: 'output folder' })
+      .option('jobs', { type: 'number', describe: 'worker threads (default: number of cores)' })
+      .options(commonOptions)
+      .example('$0 batch traces --out reports', 'every shipped trace; open reports/index.html')
+      .example('$0 batch captures/ --jobs 2 --strategy pin,notify,odp --fail-on corruption', 'CI gate over a folder of captures')
+      .example('$0 batch captures/ --json --quiet > summary.json', 'the summary on stdout too') as never,
+  handler: (argv) =>
+    runCommand(async () => {
+      const strategies = parseStrategies(argv.strategy);
+      const leaseBreakNs = parseDuration(argv['lease-break']);
+      const failOn = parseKinds(argv['fail-on']);
+      const jobs = argv.jobs ?? availableParallelism();
+      if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs: expected a whole number >= 1, got ${argv.jobs}`);
+      const st = await stat(argv.dir).catch(() => null);
+      if (!st?.isDirectory()) throw new UsageError(`${argv.dir}: not a folder`);
+
+      const progress = progressEnabled(argv.quiet) ? createBatchProgress() : null;
+      const { summary, failed } = await runBatch({
+        dir: argv.dir, out: argv.out, jobs, strategies, leaseBreakNs, lenient: argv.lenient,
+        onProgress: progress ? (done, total, events) => progress.update(done, total, events) : undefined,
+      });
+      progress?.stop();
+
+      if (argv.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      else {
+        const ok = summary.traces.length - failed;
+        process.stdout.write(`${ok} trace(s) replayed, ${failed} failed, ${summary.ignored.length} non-trace file(s) ignored\n`);
+        for (const t of summary.traces) if (t.status === 'error') process.stdout.write(`  failed: ${t.error}\n`);
+        process.stdout.write(`index: ${argv.out.replace(/\/+$/, '')}/index.html\n`);
+      }
+      if (failed > 0 && !argv.lenient) return EXIT_BAD_INPUT;
+      if (failOn.length > 0 && batchMatches(summary, failOn)) return EXIT_FAIL_ON;
+      return EXIT_OK;
+    }),
 };

@@ -1,0 +1,24 @@
+// One trace in a pool worker: replay with the report collector (in this
+// thread: the pool already keeps every core busy), write its report, and
+// return what summary.json keeps. Bad input is an outcome, not a throw.
+import { analyzeForReport, writeReport } from '../report/index.js';
+import { TraceInputError } from '../trace/errors.js';
+import type { TraceOutcome, TraceTask } from './types.js';
+
+export default async function runTraceTask(task: TraceTask): Promise<TraceOutcome> {
+  try {
+    const input = await analyzeForReport(task.path, {
+      strategies: task.strategies,
+      leaseBreakNs: task.leaseBreakNs,
+      lenient: task.lenient,
+      threads: 1,
+    });
+    await writeReport(task.reportFile, input);
+    return { status: 'ok', trace: input.summary.trace, strategies: input.summary.strategies };
+  } catch (err) {
+    if (err instanceof TraceInputError) return { status: 'error', error: err.message };
+    const code = (err as NodeJS.ErrnoException | null)?.code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return { status: 'error', error: (err as Error).message };
+    return { status: 'error', error: `${task.path}: internal error: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { discoverTraces, sniffTrace } from '../src/batch/discover.js';
+import { reportNames } from '../src/batch/report-names.js';
+
+const ev = '{"type":"file","ts":0,"file":"/a","size":4096}\n';
+
+test('sniffTrace recognises every container by content, whatever the name', () => {
+  assert.equal(sniffTrace(Buffer.from(ev)), null);
+  assert.equal(sniffTrace(Buffer.from('{"ts":0,"type":"pin","pid":1}')), null);
+  assert.equal(sniffTrace(Buffer.from('[\n  {\n    "type": "meta", "version": 1\n  }\n]')), null);
+  assert.equal(sniffTrace(Buffer.from('{ "events": [], "meta": {} }')), null);
+  assert.equal(sniffTrace(gzipSync(Buffer.from(ev))), null);
+  assert.equal(sniffTrace(gzipSync(Buffer.from(ev)).subarray(0, 30)), null, 'a partial gzip head still sniffs');
+  assert.match(sniffTrace(Buffer.from('# notes\n'))!, /not JSON/);
+  assert.match(sniffTrace(Buffer.from('{"name":"pkg","version":"1"}'))!, /not a trace/);
+  assert.match(sniffTrace(Buffer.from('[1,2,3]'))!, /not a trace event/);
+  assert.equal(sniffTrace(Buffer.alloc(0)), 'empty');
+});
+
+test('discoverTraces walks folders, sorts, lists what it ignored, and skips the output folder', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pinscope-discover-'));
+  mkdirSync(join(dir, 'a'));
+  mkdirSync(join(dir, 'b'));
+  mkdirSync(join(dir, 'reports'));
+  writeFileSync(join(dir, 'b', 'x.ndjson'), ev);
+  writeFileSync(join(dir, 'a', 'x.ndjson'), ev);
+  writeFileSync(join(dir, 'a', 'capture.bin'), gzipSync(Buffer.from(ev)));
+  writeFileSync(join(dir, 'README.md'), '# hi\n');
+  writeFileSync(join(dir, 'reports', 'summary.json'), '{"tool":"pinscope"}');
+  const found = await discoverTraces(dir, join(dir, 'reports'));
+  assert.deepEqual(found.traces, [join(dir, 'a', 'capture.bin'), join(dir, 'a', 'x.ndjson'), join(dir, 'b', 'x.ndjson')]);
+  assert.deepEqual(found.ignored.map((f) => f.path), [join(dir, 'README.md')]);
+});
+
+test('reportNames are unique even for the same name in two folders', () => {
+  const names = reportNames(['a/x.ndjson', 'a--x.ndjson', 'b/x.ndjson', 'c/<script>.json', 'C/<script>.json']);
+  assert.equal(new Set(names.map((n) => n.toLowerCase())).size, names.length);
+  assert.deepEqual(names.slice(0, 3), ['a--x.ndjson.html', 'a--x.ndjson~2.html', 'b--x.ndjson.html']);
+  for (const n of names) assert.match(n, /^[A-Za-z0-9._~-]+\.html$/);
+});
