@@ -1,11 +1,42 @@
-// pinscope export: not yet written (owned by the issue that builds it).
+// pinscope export <trace> --format perfetto -o timeline.json: the replay's
+// timeline as Chrome trace-event JSON (docs/recording.md, "Export to Perfetto").
 import type { CommandModule } from 'yargs';
-import { runCommand, UsageError } from '../common.js';
+import { runCommand, parseDuration, parseStrategies, commonOptions, EXIT_OK } from '../common.js';
+import { exportPerfetto } from '../../export/perfetto.js';
 
-export const exportCommand: CommandModule = {
-  command: 'export',
-  describe: '(export: not yet available)',
-  handler: () => runCommand(async () => {
-    throw new UsageError('export is not available yet');
+interface ExportArgs {
+  trace: string;
+  format: string;
+  output: string;
+  strategy: string;
+  'lease-break': string;
+  lenient: boolean;
+  quiet: boolean;
+}
+
+export const exportCommand: CommandModule<object, ExportArgs> = {
+  command: 'export <trace>',
+  describe: 'the replay as a timeline: Chrome trace-event JSON that ui.perfetto.dev opens',
+  builder: (y) => y
+    .positional('trace', { type: 'string', demandOption: true, describe: 'the trace to replay (- for stdin)' })
+    .option('format', { type: 'string', choices: ['perfetto'], default: 'perfetto', describe: 'output format' })
+    .option('output', { alias: 'o', type: 'string', default: 'timeline.json', describe: 'file to write (- for stdout)' })
+    .option('strategy', commonOptions.strategy)
+    .option('lease-break', commonOptions['lease-break'])
+    .option('lenient', commonOptions.lenient)
+    .option('quiet', commonOptions.quiet)
+    .example('$0 export trace.ndjson --format perfetto -o timeline.json', 'then open timeline.json in ui.perfetto.dev')
+    .example('$0 export trace.ndjson --strategy none,notify,odp -o timeline.json', 'three strategies side by side')
+    .strictOptions() as never,
+  handler: (argv) => runCommand(async () => {
+    const strategies = parseStrategies(argv.strategy);
+    const leaseBreakNs = parseDuration(argv['lease-break']);
+    const res = await exportPerfetto(argv.trace, argv.output, { strategies, leaseBreakNs, lenient: argv.lenient });
+    if (!argv.quiet && argv.output !== '-') {
+      const s = res.summary.trace;
+      process.stderr.write(`wrote ${argv.output}: ${res.events} trace events, ${strategies.length} strategies, `
+        + `${s.events_replayed} events replayed${s.events_skipped ? `, ${s.events_skipped} skipped` : ''}; open it in ui.perfetto.dev\n`);
+    }
+    return EXIT_OK;
   }),
 };
