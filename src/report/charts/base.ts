@@ -1,0 +1,37 @@
+// What every chart shares: size, fonts (system sans-serif only: nothing
+// loaded), and a config that reads well in a screenshot on a mailing list.
+import type { TopLevelSpec } from 'vega-lite';
+
+export const CHART_WIDTH = 700;
+
+export const CONFIG = {
+  font: 'sans-serif',
+  background: 'white',
+  view: { stroke: '#ddd' },
+  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', gridColor: '#eee' },
+  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', symbolSize: 90 },
+  header: { labelFontSize: 12, titleFontSize: 12, labelFontWeight: 'bold' },
+  title: { fontSize: 14, anchor: 'start', fontWeight: 'bold' },
+} as const;
+
+/** Adds the shared config; `$schema` is left out so the file holds no URL. */
+export function withConfig(spec: TopLevelSpec): TopLevelSpec {
+  return { ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec;
+}
+
+/** Tick values for a log or symlog axis: 0 (symlog only) and the powers of ten up to `max`. */
+export function decadeTicks(min: number, max: number, withZero: boolean): number[] {
+  const out: number[] = withZero ? [0] : [];
+  const lo = Math.floor(Math.log10(Math.max(min, 1e-9)));
+  const hi = Math.ceil(Math.log10(Math.max(max, 1)));
+  for (let e = withZero ? 0 : lo; e <= hi; e++) out.push(Number((10 ** e).toPrecision(1)));
+  return out;
+}
+
+/** A vega expression labelling bytes in binary units (4096 -> "4 KiB"). */
+export const BYTES_LABEL = "datum.value >= 1073741824 ? format(datum.value / 1073741824, '.3~r') + ' GiB'"
+  + " : datum.value >= 1048576 ? format(datum.value / 1048576, '.3~r') + ' MiB'"
+  + " : datum.value >= 1024 ? format(datum.value / 1024, '.3~r') + ' KiB' : datum.value + ' B'";
+
+/** Decade tick labels: 0, 1, 10, 100, 1,000, then 10k, 100k, 1M. */
+export const DECADE_LABEL = "datum.value >= 10000 ? format(datum.value, '~s') : format(datum.value, ',~r')";

@@ -1,0 +1,173 @@
+// The batch's index page: every trace against every strategy (worst
+// finding per cell), totals per strategy, who pays trace by trace, links
+// to every report, and the traces that failed with their errors. Same
+// rules as the single report: self-contained, escaped, readable without JS.
+import { FINDING_KINDS, KIND_PAYER, STRATEGY_IDS, type FindingKind, type StrategyId, type StrategySummary } from '../replay/types.js';
+import type { BatchEntry, BatchSummary } from '../batch/types.js';
+import { formatBytes, formatDuration } from '../analysis/words.js';
+import { escapeHtml as h, jsonForScript } from './escape.js';
+import { EMBED_JS, vegaBundles } from './embed.js';
+import { KIND_COLORS } from './palette.js';
+import { PAGE_CSS } from './style.js';
+import { chartFigure, type ChartBlock } from './page.js';
+import { whoPays } from './who-pays.js';
+import { outcomesChart, outcomeRow, type OutcomeRow } from './charts/outcomes.js';
+import { whoPaysBatchChart, type BatchWhoPaysPoint } from './charts/who-pays-batch.js';
+
+export interface IndexOptions {
+  title?: string;
+  /** Inline the vega bundles for tooltips (default true). */
+  interactive?: boolean;
+}
+
+/** The worst kind a strategy produced (model.md's order), or null. */
+export function worstKind(st: StrategySummary | undefined): FindingKind | null {
+  return st ? (FINDING_KINDS.find((k) => st.counts[k] > 0) ?? null) : null;
+}
+
+/** Report links are relative paths: anything with a scheme (javascript:, http:) is made a relative path. */
+export function safeHref(href: string | undefined): string | undefined {
+  if (href === undefined || href === '') return undefined;
+  return /^\s*[a-z][a-z0-9+.-]*:/i.test(href) || href.startsWith('//') ? `./${href.replace(/^[\s/]+/, '')}` : href;
+}
+
+/** The longest folder prefix ("traces/scenarios/") all paths share. */
+export function commonFolder(paths: string[]): string {
+  if (paths.length < 2) return '';
+  let p = paths[0]!.slice(0, paths[0]!.lastIndexOf('/') + 1);
+  while (p && !paths.every((x) => x.startsWith(p))) p = p.slice(0, p.slice(0, -1).lastIndexOf('/') + 1);
+  return p;
+}
+
+function strategiesIn(b: BatchSummary): StrategyId[] {
+  const seen = new Set<string>(b.params.strategies);
+  for (const t of b.traces) for (const s of Object.keys(t.strategies ?? {})) seen.add(s);
+  return STRATEGY_IDS.filter((s) => seen.has(s));
+}
+
+function spanOf(e: BatchEntry): number {
+  const t = e.trace;
+  return t && t.first_ts !== null && t.last_ts !== null ? Math.max(0, t.last_ts - t.first_ts) : 0;
+}
+
+/**
+ * `reportLinks` maps a trace's path (BatchEntry.path) to the href of its
+ * report; entries without one fall back to BatchEntry.report.
+ */
+export function renderIndex(batch: BatchSummary, reportLinks: Record<string, string> = {}, opts: IndexOptions = {}): string {
+  const strategies = strategiesIn(batch);
+  const ok = batch.traces.filter((t) => t.status === 'ok' && t.strategies);
+  const failed = batch.traces.filter((t) => t.status !== 'ok');
+  const title = opts.title ?? `pinscope: ${batch.traces.length} trace(s)`;
+  const link = (e: BatchEntry) => safeHref(reportLinks[e.path] ?? e.report);
+
+  // Totals per strategy over the traces that replayed.
+  const totals = new Map<StrategyId, { counts: Record<FindingKind, number>; bytes: Record<FindingKind, number>; stall: number; stallMax: number; traces: number }>();
+  for (const s of strategies) {
+    const z = () => Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<FindingKind, number>;
+    totals.set(s, { counts: z(), bytes: z(), stall: 0, stallMax: 0, traces: 0 });
+  }
+  const points: BatchWhoPaysPoint[] = [];
+  for (const e of ok) {
+    for (const s of strategies) {
+      const st = e.strategies![s];
+      if (!st) continue;
+      const t = totals.get(s)!;
+      t.traces++;
+      for (const k of FINDING_KINDS) {
+        t.counts[k] += st.counts[k];
+        t.bytes[k] += st.bytes[k];
+      }
+      t.stall += st.stall_ns.total;
+      t.stallMax = Math.max(t.stallMax, st.stall_ns.max);
+      // Page size is per trace and not in batch params; 4096 is the format's default.
+      const w = whoPays(st, 4096, null, spanOf(e));
+      points.push({ trace: e.path, strategy: s, device: w.device, fs: w.fs, security: w.security,
+        class: w.security > 0 ? 'corrupts or leaks data' : 'no corruption' });
+    }
+  }
+  const rows: OutcomeRow[] = [];
+  for (const [s, t] of totals) for (const k of FINDING_KINDS) if (t.counts[k] > 0) rows.push(outcomeRow(s, k, t.counts[k], t.bytes[k]));
+
+  const charts: ChartBlock[] = [];
+  if (points.length > 0) {
+    charts.push({ id: 'who-pays-batch', spec: whoPaysBatchChart(points, strategies),
+      caption: 'Each mark is one trace under one strategy, on the scales of the single reports (see a report\'s "How to read who pays").' });
+  }
+  if (rows.length > 0) {
+    charts.push({ id: 'totals-count', spec: outcomesChart(rows, strategies, 'count'),
+      caption: 'Findings of each kind under each strategy, summed over all traces that replayed.' });
+  }
+
+  // Paths usually share a folder: said once above the table, not on every row.
+  const prefix = commonFolder(batch.traces.map((t) => t.path));
+  const shortName = (p: string) => p.slice(prefix.length) || p;
+  const matrix = `<section id="matrix"><h2>Worst finding per trace and strategy</h2>
+${prefix ? `<p class="small">traces under <code>${h(prefix)}</code>; hover a cell for who pays.</p>` : ''}
+<div class="scroll"><table class="index"><thead><tr><th>trace</th><th>events</th>${strategies.map((s) => `<th>${s}</th>`).join('')}</tr></thead><tbody>
+${batch.traces.map((e) => {
+    const name = link(e) ? `<a href="${h(link(e))}" title="${h(e.path)}">${h(shortName(e.path))}</a>` : `<span title="${h(e.path)}">${h(shortName(e.path))}</span>`;
+    if (e.status !== 'ok' || !e.strategies) {
+      return `<tr class="failed"><th scope="row">${name}</th><td colspan="${strategies.length + 1}" class="bad">failed: ${h(e.error ?? 'unknown error')}</td></tr>`;
+    }
+    const cells = strategies.map((s) => {
+      const st = e.strategies![s];
+      const k = worstKind(st);
+      if (!st) return '<td class="zero">—</td>';
+      if (!k) return '<td class="cell good">none</td>';
+      const severe = k === 'corruption' || k === 'info_leak';
+      return `<td class="cell ${severe ? 'severe' : 'hit'}" title="${h(KIND_PAYER[k])} pays"><span class="sw" style="background:${KIND_COLORS[k]}"></span>${h(k)} ${h(String(Number(st.counts[k])))}</td>`;
+    }).join('');
+    return `<tr><th scope="row">${name}</th><td class="num">${h(String(Number(e.trace?.events_replayed ?? 0)))}</td>${cells}</tr>`;
+  }).join('\n')}
+</tbody></table></div></section>`;
+
+  const totalsTable = `<section id="totals"><h2>Totals per strategy</h2>
+<table class="summary"><thead><tr><th>strategy</th><th>traces</th>${FINDING_KINDS.filter((k) => rows.some((r) => r.kind === k)).map((k) => `<th class="kind"><span class="sw" style="background:${KIND_COLORS[k]}"></span>${h(k.replace('_', ' '))}</th>`).join('')}<th>stall total</th><th>longest stall</th></tr></thead><tbody>
+${[...totals].map(([s, t]) => `<tr><th scope="row">${s}</th><td>${t.traces}</td>${FINDING_KINDS.filter((k) => rows.some((r) => r.kind === k)).map((k) => (t.counts[k] === 0 ? '<td class="zero">0</td>'
+    : `<td class="${k === 'corruption' || k === 'info_leak' ? 'severe' : 'hit'}">${t.counts[k]}${t.bytes[k] > 0 ? `<br><small>${h(formatBytes(t.bytes[k]))}</small>` : ''}</td>`)).join('')}<td>${h(formatDuration(t.stall))}</td><td>${h(formatDuration(t.stallMax))}</td></tr>`).join('\n')}
+</tbody></table></section>`;
+
+  const failedSection = failed.length === 0 ? '' : `<section id="failed"><h2>Traces that failed (${failed.length})</h2><ul>
+${failed.map((e) => `<li><code>${h(e.path)}</code>: ${h(e.error ?? 'unknown error')}</li>`).join('\n')}</ul></section>`;
+  const ignored = (batch.ignored ?? []) as unknown[];
+  const ignoredSection = ignored.length === 0 ? '' : `<section id="ignored"><h2>Files that are not traces (${ignored.length})</h2><ul>
+${ignored.map((f) => {
+    const o = (typeof f === 'object' && f !== null ? f : { path: String(f) }) as Record<string, unknown>;
+    return `<li><code>${h(o.path ?? '')}</code>${o.reason !== undefined ? `: ${h(o.reason)}` : ''}</li>`;
+  }).join('\n')}</ul></section>`;
+
+  const params = `<section id="params"><h2>Parameters</h2><table class="params">
+<tr><th scope="row">strategies</th><td>${batch.params.strategies.map((s) => h(s)).join(', ')}</td></tr>
+<tr><th scope="row">lease break</th><td>${h(formatDuration(Number(batch.params.lease_break_ns)))}</td></tr>
+<tr><th scope="row">lenient</th><td>${h(String(batch.params.lenient))}</td></tr>
+<tr><th scope="row">tool</th><td>${h(batch.tool)} ${h(batch.version)}</td></tr></table></section>`;
+
+  const specs = charts.map((c) => `<script type="application/json" id="spec-${c.id}">${jsonForScript(c.spec)}</script>`).join('\n');
+  const scripts = opts.interactive === false ? '' : `<script>${vegaBundles()}</script>\n<script>${EMBED_JS}</script>`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${h(title)}</title>
+<style>${PAGE_CSS}</style>
+</head>
+<body>
+<main>
+<header><h1>${h(title)}</h1>
+<p class="sub">${ok.length} replayed, ${failed.length} failed · strategies ${strategies.join(', ')} · lease break ${h(formatDuration(Number(batch.params.lease_break_ns)))}</p></header>
+${matrix}
+${charts.map(chartFigure).join('\n')}
+${totalsTable}
+${failedSection}
+${ignoredSection}
+${params}
+<footer>${h(batch.tool)} ${h(batch.version)}. Each trace's own report has its timeline, stalls, pages and worst findings.</footer>
+</main>
+${specs}
+${scripts}
+</body>
+</html>
+`;
+}

@@ -1,0 +1,183 @@
+// From (summary, per-strategy report data) to the rows each chart draws.
+// Everything here is plain arithmetic on the inputs: deterministic, so the
+// same trace gives the same page byte for byte.
+import { FINDING_KINDS, STRATEGY_IDS, type FindingKind, type ReplaySummary, type StrategyId } from '../replay/types.js';
+import { rebin, type ReportData } from '../analysis/report-data.js';
+import { formatDuration } from '../analysis/words.js';
+import { outcomeRow, type OutcomeRow } from './charts/outcomes.js';
+import type { WhoPaysPoint } from './charts/who-pays.js';
+import type { TimelineRow } from './charts/timeline.js';
+import type { StallRow } from './charts/stalls.js';
+import type { WhereRow } from './charts/where.js';
+import { whoPays, type WhoPays } from './who-pays.js';
+
+export const MAX_TIMELINE_BINS = 200;
+/** The bin width is at least span / this. */
+export const MIN_TIMELINE_BINS_SPAN = 120;
+
+/** The strategies the summary holds, in canonical order. */
+export function strategiesOf(summary: ReplaySummary): StrategyId[] {
+  return STRATEGY_IDS.filter((s) => summary.strategies[s] !== undefined);
+}
+
+export function outcomeRows(summary: ReplaySummary): OutcomeRow[] {
+  const rows: OutcomeRow[] = [];
+  for (const s of strategiesOf(summary)) {
+    const st = summary.strategies[s]!;
+    for (const k of FINDING_KINDS) {
+      if (st.counts[k] > 0 || st.bytes[k] > 0) rows.push(outcomeRow(s, k, st.counts[k], st.bytes[k]));
+    }
+  }
+  return rows;
+}
+
+export function spanNs(summary: ReplaySummary): number {
+  const { first_ts: a, last_ts: b } = summary.trace;
+  return a !== null && b !== null ? Math.max(0, b - a) : 0;
+}
+
+export function whoPaysOf(summary: ReplaySummary, data: Partial<Record<StrategyId, ReportData>> | null | undefined): Map<StrategyId, WhoPays> {
+  const out = new Map<StrategyId, WhoPays>();
+  for (const s of strategiesOf(summary)) {
+    const d = data?.[s];
+    out.set(s, whoPays(summary.strategies[s]!, summary.params.page_size, d ? d.leak_byte_ns : null, spanNs(summary)));
+  }
+  return out;
+}
+
+export function whoPaysPoints(scores: Map<StrategyId, WhoPays>): WhoPaysPoint[] {
+  // Strategies drawn (nearly) on top of each other share one label ("pin, refuse")
+  // instead of overprinted ones: closeness is judged on the chart's symlog axes.
+  const all = [...scores];
+  const maxX = Math.log1p(10 ** Math.ceil(Math.log10(Math.max(1, ...all.map(([, w]) => w.device)))));
+  const maxY = Math.log1p(10 ** Math.ceil(Math.log10(Math.max(1, ...all.map(([, w]) => w.fs)))));
+  const clusters: { x: number; y: number; sec: boolean; members: StrategyId[] }[] = [];
+  const leader = new Map<StrategyId, StrategyId[]>();
+  for (const [s, w] of all) {
+    const x = Math.log1p(w.device) / maxX;
+    const y = Math.log1p(w.fs) / maxY;
+    const sec = w.security > 0;
+    const c = clusters.find((k) => k.sec === sec && Math.abs(k.x - x) < 0.06 && Math.abs(k.y - y) < 0.05);
+    if (c) c.members.push(s);
+    else {
+      const members = [s];
+      clusters.push({ x, y, sec, members });
+      leader.set(s, members);
+    }
+  }
+  // A label whose point sits close to an earlier label's point goes below it instead of above.
+  const pos = new Map<StrategyId, 'above' | 'below'>();
+  const placed: { x: number; y: number; pos: 'above' | 'below' }[] = [];
+  for (const c of [...clusters].sort((a, b) => a.x - b.x || a.y - b.y)) {
+    const near = placed.filter((p) => Math.abs(p.x - c.x) < 0.2 && Math.abs(p.y - c.y) < 0.08);
+    const p = near.length > 0 && near.at(-1)!.pos === 'above' ? 'below' : 'above';
+    placed.push({ x: c.x, y: c.y, pos: p });
+    pos.set(c.members[0]!, p);
+  }
+  return all.map(([s, w]) => ({
+    strategy: s, device: w.device, fs: w.fs, security: w.security,
+    class: w.security > 0 ? 'corrupts or leaks data' : 'no corruption',
+    label: leader.get(s)?.join(', ') ?? '',
+    labelPos: pos.get(s) ?? 'above',
+  }));
+}
+
+/** Timeline rows on one shared bin width; null when no strategy has findings. */
+export function timelineRows(summary: ReplaySummary, data: Partial<Record<StrategyId, ReportData>>): { rows: TimelineRow[]; binNs: number } | null {
+  const present = strategiesOf(summary).filter((s) => (data[s]?.bins.length ?? 0) > 0);
+  if (present.length === 0) return null;
+  let binNs = Math.max(...present.map((s) => data[s]!.bin_ns));
+  // Sparse findings in a long trace would be hairlines: bins at least 1/120 of the span, so bars stay visible.
+  while (binNs * MIN_TIMELINE_BINS_SPAN < spanNs(summary)) binNs *= 2;
+  const at = (s: StrategyId) => rebin(data[s]!.bins, data[s]!.bin_ns, binNs);
+  // Strategies may have findings far apart: widen until the shared span fits.
+  for (;;) {
+    const all = present.flatMap((s) => at(s).map((b) => b.i));
+    if (Math.max(...all) - Math.min(...all) + 1 <= MAX_TIMELINE_BINS) break;
+    binNs *= 2;
+  }
+  const origin = summary.trace.first_ts ?? 0;
+  const rows: TimelineRow[] = [];
+  for (const s of present) {
+    for (const b of at(s)) {
+      for (const k of FINDING_KINDS) {
+        const n = b.counts[k];
+        if (!n) continue;
+        rows.push({ strategy: s, kind: k, t0: ms(b.i * binNs - origin), t1: ms((b.i + 1) * binNs - origin), count: n });
+      }
+    }
+  }
+  return { rows, binNs };
+}
+
+export function stallRows(summary: ReplaySummary, data: Partial<Record<StrategyId, ReportData>>): StallRow[] {
+  const rows: StallRow[] = [];
+  for (const s of strategiesOf(summary)) {
+    for (const b of data[s]?.stall_buckets ?? []) {
+      const loNs = b.log2 < 0 ? 0 : 2 ** b.log2;
+      const hiNs = b.log2 < 0 ? 1 : 2 ** (b.log2 + 1);
+      // A zero-length stall has no place on a log axis: drawn in the lowest bucket.
+      rows.push({
+        strategy: s, lo: Math.max(loNs, 0.5) / 1e6, hi: hiNs / 1e6, count: b.count,
+        range: `${formatDuration(loNs)} – ${formatDuration(hiNs)}`,
+      });
+    }
+  }
+  return rows;
+}
+
+/** Files per strategy in the heatmap, and cells per file: what a reader can take in, and what keeps the page small. */
+export const MAX_WHERE_FILES = 15;
+export const MAX_WHERE_CELLS = 32;
+
+/** Heatmap rows: per strategy the files hit hardest (by bytes), pages re-binned to at most MAX_WHERE_CELLS cells. */
+export function whereRows(summary: ReplaySummary, data: Partial<Record<StrategyId, ReportData>>): { rows: WhereRow[]; omitted: number } {
+  const rows: WhereRow[] = [];
+  let omitted = 0;
+  for (const s of strategiesOf(summary)) {
+    const d = data[s];
+    if (!d) continue;
+    omitted += d.other_files.count;
+    const ranked = [...d.where].sort((a, b) => total(b) - total(a) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    for (const f of ranked.slice(MAX_WHERE_FILES)) omitted += f.cells.reduce((n, c) => n + c.count, 0);
+    for (const f of ranked.slice(0, MAX_WHERE_FILES)) {
+      let pageBin = f.page_bin;
+      let cells = f.cells;
+      while (new Set(cells.map((c) => c.bin)).size > MAX_WHERE_CELLS) {
+        pageBin *= 2;
+        const merged = new Map<string, { bin: number; kind: typeof cells[number]['kind']; count: number; bytes: number }>();
+        for (const c of cells) {
+          const key = `${Math.floor(c.bin / 2)}:${c.kind}`;
+          const m = merged.get(key) ?? { bin: Math.floor(c.bin / 2), kind: c.kind, count: 0, bytes: 0 };
+          m.count += c.count;
+          m.bytes += c.bytes;
+          merged.set(key, m);
+        }
+        cells = [...merged.values()].sort((a, b) => a.bin - b.bin || (a.kind < b.kind ? -1 : 1));
+      }
+      for (const c of cells) {
+        const p0 = c.bin * pageBin;
+        const p1 = p0 + pageBin;
+        rows.push({
+          strategy: s, file: f.file, kind: c.kind, p0, p1,
+          pages: pageBin === 1 ? `page ${p0}` : `pages ${p0}–${p1 - 1}`, count: c.count, bytes: c.bytes,
+        });
+      }
+    }
+  }
+  return { rows, omitted };
+}
+
+function total(f: { cells: { bytes: number }[] }): number {
+  return f.cells.reduce((n, c) => n + c.bytes, 0);
+}
+
+/** Kinds with a finding under some strategy, in model.md's order. */
+export function kindsSeen(summary: ReplaySummary): FindingKind[] {
+  const ss = strategiesOf(summary).map((s) => summary.strategies[s]!);
+  return FINDING_KINDS.filter((k) => ss.some((st) => st.counts[k] > 0));
+}
+
+function ms(ns: number): number {
+  return Math.round(ns) / 1e6;
+}
