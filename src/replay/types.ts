@@ -52,6 +52,8 @@ export interface Finding {
   dur_ns?: number;
   /** DMA direction, for DMA findings. */
   dir?: 'read' | 'write';
+  /** stall: the operation was still waiting at the end of the trace (dur_ns measured to the last event). */
+  pending?: boolean;
 }
 
 /** A finding as `--findings` prints it. */
@@ -66,11 +68,18 @@ export interface FindingRecord {
   page: number | null;
   cause: number[];
   dur_ns?: number;
+  /** stall: still waiting at the end of the trace. */
+  pending?: boolean;
 }
 
 /** Receives findings as the replay produces them, strategy by strategy, in trace order. */
 export interface FindingSink {
   add(f: Finding): void;
+  /**
+   * Optional fast path: when this is a strategy's only sink, the engine
+   * calls tally() instead of building a Finding (no allocation per finding).
+   */
+  tally?(kind: FindingKind, bytes: number, durNs: number | undefined): void;
 }
 
 export interface StallStats {

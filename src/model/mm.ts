@@ -1,0 +1,62 @@
+// A process's address space: mappings of address ranges to file offsets
+// or anonymous memory, and the anonymous frames (anonymous memory and
+// private COW copies of file pages) keyed by virtual page.
+import type { FileState } from './file.js';
+import type { Frame } from './frame.js';
+import type { CauseLink } from '../replay/types.js';
+
+export interface Mapping {
+  start: number;
+  end: number;
+  file: FileState | null;
+  /** File offset of `start`. */
+  off: number;
+  /** MAP_SHARED; anonymous mappings ignore it. */
+  shared: boolean;
+}
+
+export class AddressSpace {
+  /** Sorted by start, non-overlapping. */
+  readonly maps: Mapping[] = [];
+  /** Virtual page -> frame of anonymous memory or a private copy of a file page. */
+  readonly anon = new Map<number, Frame>();
+  /** The last munmap (why an ODP fault on an unmapped address happened). */
+  unmappedBy: CauseLink | null = null;
+  constructor(readonly pid: number) {}
+
+  find(va: number): Mapping | null {
+    const m = this.maps;
+    let lo = 0;
+    let hi = m.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const x = m[mid]!;
+      if (va < x.start) hi = mid - 1;
+      else if (va >= x.end) lo = mid + 1;
+      else return x;
+    }
+    return null;
+  }
+
+  /** Removes [start, end) from the mappings, splitting those that straddle it. */
+  removeRange(start: number, end: number): void {
+    const out: Mapping[] = [];
+    for (const x of this.maps) {
+      if (x.end <= start || x.start >= end) {
+        out.push(x);
+        continue;
+      }
+      if (x.start < start) out.push({ ...x, end: start });
+      if (x.end > end) out.push({ ...x, start: end, off: x.off + (end - x.start) });
+    }
+    this.maps.length = 0;
+    this.maps.push(...out);
+  }
+
+  add(m: Mapping): void {
+    this.removeRange(m.start, m.end);
+    let i = this.maps.length;
+    while (i > 0 && this.maps[i - 1]!.start > m.start) i--;
+    this.maps.splice(i, 0, m);
+  }
+}

@@ -1,0 +1,37 @@
+// A truncate or punch hole that a strategy delays: it waits for pins to go
+// (short-term pins on DAX: dax_layout_busy_page; notify/kill: a lease
+// break), a deadline, or DMA in flight (odp), then takes effect.
+import type { CauseLink } from '../replay/types.js';
+import type { FileState } from './file.js';
+import type { Pin } from './pin.js';
+
+export class PendingOp {
+  /** Pins it still waits for. */
+  blockers = 0;
+  /** Long-term pins it notified (notify/kill), for the deadline. */
+  readonly notified: Pin[] = [];
+  /** Every pin it waited for, for the stall's causal chain. */
+  readonly waitedOn: Pin[] = [];
+  /** odp: DMA in flight on the pages ends at this time. */
+  inflightUntil = 0;
+  /** odp: the DMA in flight it waits for (registration and dma event, for the chain). */
+  inflightBy: unknown = null;
+  deadlinePassed = false;
+  /** Timers armed for it (dead weight in the heap once it is done). */
+  timers = 0;
+  started = false;
+  done = false;
+  /** When the wait began (queued ops start when the one before them completes). */
+  t0 = 0;
+  pinnedPages = 0;
+  constructor(
+    readonly kind: 'truncate' | 'punch_hole',
+    readonly file: FileState,
+    /** truncate: new size; punch_hole: [off, off+len). */
+    readonly size: number,
+    readonly off: number,
+    readonly len: number,
+    readonly ts: number,
+    readonly link: CauseLink,
+  ) {}
+}

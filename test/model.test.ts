@@ -1,0 +1,89 @@
+// The model's building blocks: LIFO frame pools, the timer heap, address
+// space splitting, page resolution (COW), and the stall percentile rule.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DRAM, FramePools, PMEM, OWNED, FREE } from '../src/model/frame.js';
+import { TimerQueue } from '../src/model/timer.js';
+import { AddressSpace } from '../src/model/mm.js';
+import { Machine } from '../src/model/machine.js';
+import { StallAggregate, EXACT_LIMIT } from '../src/analysis/summary.js';
+
+test('frame pools hand out the most recently freed frame first, per pool', () => {
+  const p = new FramePools();
+  const a = p.alloc(PMEM, null);
+  const b = p.alloc(PMEM, null);
+  const c = p.alloc(DRAM, null);
+  p.free(a, null);
+  p.free(b, null);
+  p.free(c, null);
+  assert.equal(p.alloc(PMEM, null), b);
+  assert.equal(p.alloc(PMEM, null), a);
+  assert.equal(p.alloc(PMEM, null).id, 3, 'then a fresh frame');
+  assert.equal(p.alloc(DRAM, null), c);
+  assert.equal(c.state, OWNED);
+  assert.equal(c.gen, 2, 'every allocation bumps the generation');
+  p.free(c, null);
+  assert.equal(c.state, FREE);
+});
+
+test('timers pop in time order, ties in arming order', () => {
+  const q = new TimerQueue<string>();
+  q.arm(30, 'c');
+  q.arm(10, 'a1');
+  q.arm(20, 'b');
+  q.arm(10, 'a2');
+  assert.equal(q.next, 10);
+  const out: string[] = [];
+  while (q.size) out.push(q.pop()!.what);
+  assert.deepEqual(out, ['a1', 'a2', 'b', 'c']);
+  assert.equal(q.next, Infinity);
+});
+
+test('munmap of the middle of a mapping splits it and keeps file offsets', () => {
+  const as = new AddressSpace(1);
+  as.add({ start: 0x1000, end: 0x5000, file: null, off: 0x10000, shared: true });
+  as.removeRange(0x2000, 0x3000);
+  assert.deepEqual(as.maps.map((m) => [m.start, m.end, m.off]), [[0x1000, 0x2000, 0x10000], [0x3000, 0x5000, 0x12000]]);
+  assert.equal(as.find(0x2800), null);
+  assert.equal(as.find(0x4fff)!.start, 0x3000);
+});
+
+test('a write fault on a private file mapping breaks COW; a read sees the file page', () => {
+  const m = new Machine(4096);
+  const f = m.file('/f');
+  f.size = 8192;
+  m.fillFilePage(f, 0, null);
+  m.fillFilePage(f, 1, null);
+  const as = m.space(5);
+  as.add({ start: 0x10000, end: 0x12000, file: f, off: 0, shared: false });
+  const rd = m.resolve(as, 0x10, false, true, null).frame;
+  assert.equal(rd, f.pages.get(0));
+  const wr = m.resolve(as, 0x11, true, true, null).frame!;
+  assert.notEqual(wr, f.pages.get(1));
+  assert.equal(wr.file, null);
+  assert.equal(wr.pid, 5);
+  assert.equal(m.resolve(as, 0x11, false, false, null).frame, wr, 'the copy is what the process sees now');
+  m.checkInvariants();
+});
+
+test('stall percentiles: nearest rank, exact up to the bound', () => {
+  const s = new StallAggregate();
+  for (const v of [50, 10, 40, 30, 20]) s.add(v);
+  assert.deepEqual(s.stats(), { count: 5, total: 150, max: 50, p50: 30, p99: 50 });
+  assert.deepEqual(new StallAggregate().stats(), { count: 0, total: 0, max: 0, p50: 0, p99: 0 });
+});
+
+test('stall percentiles past the exact bound stay within 1.1% and do not depend on order', () => {
+  const n = EXACT_LIMIT * 3;
+  const vals = Array.from({ length: n }, (_, i) => (i + 1) * 1000);
+  const a = new StallAggregate();
+  const b = new StallAggregate();
+  for (const v of vals) a.add(v);
+  for (const v of [...vals].reverse()) b.add(v);
+  assert.deepEqual(a.stats(), b.stats());
+  const p50 = a.stats().p50;
+  const exact = vals[Math.ceil(0.5 * n) - 1]!;
+  assert.ok(p50 >= exact && p50 <= exact * 1.011, `p50 ${p50} vs ${exact}`);
+  assert.equal(a.stats().max, n * 1000);
+  assert.ok(a.stats().p99 <= a.stats().max);
+});
