@@ -45,7 +45,7 @@ export function formatInputError(pos: InputPosition, field: string | null, detai
   if (pos.line > 0) where.push(`line ${pos.line}`);
   else if (pos.offset >= 0) where.push(`byte ${pos.offset}`);
   const at = where.join(':');
-  const ev = pos.index >= 0 ? ` event ${pos.index}` : '';
+  const ev = pos.index >= 0 ? ` event ${pos.index}:` : '';
   const f = field ? ` field '${field}':` : '';
   return `${at}:${ev}${f} ${detail}`.replace(/: +/g, ': ');
 }

@@ -1,0 +1,319 @@
+// Ingest bench: events/s, MB/s and peak RSS of each reader and container,
+// each measured in its own child process (so maxRSS is that run's), next
+// to a bare JSON.parse-per-line loop over the same JSON Lines file.
+import { spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { readFile, writeFile, mkdir, rm } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join, dirname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createGzip } from 'node:zlib';
+import { once } from 'node:events';
+import { openTrace } from '../src/trace/open.js';
+import type { BenchSection, BenchContext } from './section.js';
+
+// ---------- a simple workload generator (realistic mix, compact JSON) ----------
+
+/** xorshift32: deterministic and dependency free. */
+function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    return x / 4294967296;
+  };
+}
+
+class Writers {
+  private parts: string[] = [];
+  private size = 0;
+  private first = true;
+  constructor(private readonly outs: { nd: WriteStream; arr: WriteStream; obj: WriteStream; gz: ReturnType<typeof createGzip> }) {
+    outs.arr.write('[\n');
+    outs.obj.write('{"meta":{"format":"pinscope-trace","version":1,"page_size":4096,"source":"bench"},"events":[\n');
+  }
+  async add(line: string): Promise<void> {
+    this.parts.push(line);
+    this.size += line.length;
+    if (this.size > 1 << 20) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const nd = `${this.parts.join('\n')}\n`;
+    const arr = (this.first ? '' : ',\n') + this.parts.join(',\n');
+    this.first = false;
+    this.parts = [];
+    this.size = 0;
+    const w = (s: NodeJS.WritableStream, d: string) => (s.write(d) ? null : once(s, 'drain'));
+    await Promise.all([w(this.outs.nd, nd), w(this.outs.gz, nd), w(this.outs.arr, arr), w(this.outs.obj, arr)]);
+  }
+  async end(): Promise<void> {
+    await this.flush();
+    this.outs.arr.end('\n]\n');
+    this.outs.obj.end('\n]}\n');
+    this.outs.nd.end();
+    this.outs.gz.end();
+    await Promise.all([once(this.outs.arr, 'finish'), once(this.outs.obj, 'finish'), once(this.outs.nd, 'finish'), once(this.outs.gz, 'close')]);
+  }
+}
+
+export interface GeneratedTrace { ndjson: string; array: string; object: string; gzip: string }
+
+/** Writes the same `n` events as JSON Lines, a JSON array, a JSON object and gzipped JSON Lines. */
+export async function generateBenchTrace(dir: string, name: string, n: number, seed = 1): Promise<GeneratedTrace> {
+  await mkdir(dir, { recursive: true });
+  const paths = {
+    ndjson: join(dir, `${name}.ndjson`), array: join(dir, `${name}.json`),
+    object: join(dir, `${name}.obj.json`), gzip: join(dir, `${name}.ndjson.gz`),
+  };
+  const gz = createGzip({ level: 1 });
+  const gzFile = createWriteStream(paths.gzip);
+  gz.pipe(gzFile);
+  const w = new Writers({ nd: createWriteStream(paths.ndjson), arr: createWriteStream(paths.array), obj: createWriteStream(paths.object), gz });
+  const rnd = prng(seed);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+  let ts = 0;
+  let written = 0;
+  const emit = async (o: Record<string, unknown>) => { written++; await w.add(JSON.stringify(o)); };
+  const devs = ['mlx5_0', 'mlx5_1', 'nvidia0'];
+  await emit({ type: 'device', ts, dev: 'mlx5_0', odp: true, iommu: true, remap: false, fault_tolerant: false });
+  await emit({ type: 'device', ts, dev: 'mlx5_1', odp: false, iommu: true, remap: true, fault_tolerant: false });
+  await emit({ type: 'device', ts, dev: 'nvidia0', odp: true, iommu: false, remap: false, fault_tolerant: true });
+  const files: string[] = [];
+  for (let i = 0; i < 32; i++) {
+    const f = i % 4 === 0 ? `/mnt/pmem0/db/table${i}.dat` : i % 4 === 1 ? `/dev/shm/ring${i}` : `/srv/data/blob${i}.bin`;
+    files.push(f);
+    await emit({ type: 'file', ts, file: f, size: 1 << 24, ...(i % 4 === 0 ? { dax: true } : i % 4 === 1 ? { shmem: true } : {}) });
+  }
+  const pids = [4242, 4243, 4244, 4245, 7001, 7002];
+  for (const pid of pids) await emit({ type: 'proc', ts, pid, comm: `worker-${pid}` });
+  const live: { pin: number; pid: number; len: number }[] = [];
+  let nextPin = 1;
+  const base = 0x7f0000000000;
+  while (written < n) {
+    ts += 1 + Math.floor(rnd() * 5000);
+    const r = rnd();
+    const pid = pick(pids);
+    if (r < 0.08) {
+      const f = pick(files);
+      await emit({ type: 'mmap', ts, pid, comm: `worker-${pid}`, addr: `0x${(base + Math.floor(rnd() * 4096) * 65536).toString(16)}`, len: 65536, file: f, off: Math.floor(rnd() * 256) * 4096, shared: true });
+    } else if (r < 0.22 && live.length < 256) {
+      const len = 4096 * (1 + Math.floor(rnd() * 16));
+      const p = { pin: nextPin++, pid, len };
+      live.push(p);
+      await emit({ type: 'pin', ts, pid, comm: `worker-${pid}`, pin: p.pin, dev: pick(devs), addr: `0x${(base + Math.floor(rnd() * 4096) * 65536).toString(16)}`, len, longterm: rnd() < 0.7, write: rnd() < 0.8 });
+    } else if (r < 0.62 && live.length > 0) {
+      const p = pick(live);
+      const off = Math.floor(rnd() * (p.len / 4096)) * 4096;
+      await emit({ type: 'dma', ts, pin: p.pin, off, len: Math.min(4096 * (1 + Math.floor(rnd() * 4)), p.len - off), dir: rnd() < 0.5 ? 'read' : 'write', dur: Math.floor(rnd() * 20000) });
+    } else if (r < 0.74 && live.length > 0) {
+      const i = Math.floor(rnd() * live.length);
+      const p = live[i]!;
+      live[i] = live[live.length - 1]!;
+      live.pop();
+      await emit({ type: 'unpin', ts, pin: p.pin });
+    } else if (r < 0.86) {
+      await emit({ type: 'write', ts, pid, comm: `worker-${pid}`, file: pick(files), off: Math.floor(rnd() * 4096) * 4096, len: 4096 * (1 + Math.floor(rnd() * 8)) });
+    } else if (r < 0.90) {
+      await emit({ type: 'truncate', ts, pid, comm: `worker-${pid}`, file: pick(files), size: Math.floor(rnd() * 4096) * 4096 });
+    } else if (r < 0.93) {
+      await emit({ type: 'munmap', ts, pid, comm: `worker-${pid}`, addr: `0x${(base + Math.floor(rnd() * 4096) * 65536).toString(16)}`, len: 65536 });
+    } else if (r < 0.96) {
+      const off = Math.floor(rnd() * 4096) * 4096;
+      await emit({ type: 'writeback', ts, file: pick(files), off, len: 65536, phase: 'start' });
+      await emit({ type: 'writeback', ts: ts + 1, file: pick(files), off, len: 65536, phase: 'end' });
+      ts += 1;
+    } else if (r < 0.98) {
+      await emit({ type: 'punch_hole', ts, pid, comm: `worker-${pid}`, file: pick(files), off: Math.floor(rnd() * 4096) * 4096, len: 8192 });
+    } else {
+      const start = base + Math.floor(rnd() * 4096) * 65536;
+      await emit({ type: 'mmu_notifier', ts, pid, comm: `worker-${pid}`, start: `0x${start.toString(16)}`, end: `0x${(start + 8192).toString(16)}`, event: pick(['migrate', 'clear', 'protection_page'] as const) });
+    }
+  }
+  await w.end();
+  if (!gzFile.writableFinished) await once(gzFile, 'finish');
+  return paths;
+}
+
+// ---------- one measurement (in a child process) ----------
+
+type Mode = 'bare' | 'ndjson' | 'array-scanner' | 'array-stream-json' | 'object' | 'gzip-ndjson';
+
+/** The baseline: split on '\n' and JSON.parse each line, nothing else. */
+async function bareLoop(path: string): Promise<number> {
+  const dec = new StringDecoder('utf8');
+  let rest = '';
+  let n = 0;
+  let sink = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 })) {
+    const text = rest + dec.write(chunk as Buffer);
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      if (nl > start) { const o = JSON.parse(text.slice(start, nl)) as { ts: number }; sink += o.ts & 1; n++; }
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  }
+  if (rest.trim()) { JSON.parse(rest); n++; }
+  return n + (sink & 0);
+}
+
+async function child(mode: Mode, path: string): Promise<void> {
+  const t0 = performance.now();
+  let n = 0;
+  if (mode === 'bare') n = await bareLoop(path);
+  else {
+    const trace = await openTrace(path, { lenient: false }, { jsonFraming: mode === 'array-stream-json' ? 'stream-json' : 'scanner' });
+    for await (const b of trace.batches()) n += b.length;
+  }
+  const ms = performance.now() - t0;
+  process.stdout.write(JSON.stringify({ events: n, ms, maxRssKb: process.resourceUsage().maxRSS }));
+}
+
+interface Measured { events: number; ms: number; maxRssKb: number }
+
+function measure(mode: Mode, path: string): Measured {
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnSync(process.execPath, [self, '--child', mode, path], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`bench child ${mode} ${path} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Measured;
+}
+
+// ---------- the section ----------
+
+interface Row { label: string; events: number; mb: number; ms: number; rssMb: number; rate: number; vsBare: number }
+
+const LABELS: Record<Mode, string> = {
+  bare: 'bare JSON.parse per line (baseline)',
+  ndjson: 'JSON Lines',
+  'array-scanner': 'JSON array, byte scanner (default)',
+  'array-stream-json': 'JSON array, stream-json',
+  object: 'JSON object {meta, events}, byte scanner',
+  'gzip-ndjson': 'gzip JSON Lines',
+};
+
+function fileFor(mode: Mode, t: GeneratedTrace): string {
+  return mode === 'array-scanner' || mode === 'array-stream-json' ? t.array : mode === 'object' ? t.object : mode === 'gzip-ndjson' ? t.gzip : t.ndjson;
+}
+
+function table(rows: Row[]): string {
+  const out = ['| events | reader / container | events/s | MB/s | peak RSS (MB) | vs bare loop |', '| ---: | --- | ---: | ---: | ---: | ---: |'];
+  for (const r of rows) {
+    out.push(`| ${r.events.toLocaleString('en-US')} | ${r.label} | ${Math.round(r.rate).toLocaleString('en-US')} | ${r.mb.toFixed(0)} | ${r.rssMb.toFixed(0)} | ${(r.vsBare * 100).toFixed(0)}% |`);
+  }
+  return out.join('\n');
+}
+
+async function writeDocSection(md: string): Promise<string> {
+  const doc = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'performance.md');
+  let text = '';
+  try { text = await readFile(doc, 'utf8'); } catch { text = '# Performance\n'; }
+  const start = text.search(/^## Ingest\s*$/m);
+  if (start < 0) text = `${text.trimEnd()}\n\n${md}\n`;
+  else {
+    const after = text.slice(start + 1).search(/^## /m);
+    const end = after < 0 ? text.length : start + 1 + after;
+    text = `${text.slice(0, start)}${md}\n${after < 0 ? '' : `\n${text.slice(end)}`}`;
+  }
+  await writeFile(doc, text.replace(/\n{3,}/g, '\n\n'));
+  return doc;
+}
+
+export const ingestSection: BenchSection = {
+  name: 'ingest',
+  async run(ctx: BenchContext): Promise<string> {
+    const sizes = ctx.quick ? [50_000, 200_000] : [1_000_000, 4_000_000];
+    const rows: Row[] = [];
+    const summary: Record<number, Partial<Record<Mode, Row>>> = {};
+    const t0 = Date.now();
+    for (const n of sizes) {
+      ctx.log(`ingest: generating ${n.toLocaleString('en-US')} events ...`);
+      const t = await generateBenchTrace(ctx.tmpDir, `bench-${n}`, n);
+      const big = n === sizes[sizes.length - 1];
+      // The big size checks that memory stays flat; stream-json is only measured once, at the small size.
+      const modes: Mode[] = big
+        ? ['bare', 'ndjson', 'array-scanner', 'object', 'gzip-ndjson']
+        : ['bare', 'ndjson', 'array-scanner', 'array-stream-json', 'object', 'gzip-ndjson'];
+      // Rounds over all modes, best time per mode: load from other work on the machine hits every mode alike.
+      const rounds = big ? 1 : 3;
+      const got = new Map<Mode, Measured>();
+      for (let r = 0; r < rounds; r++) {
+        for (const mode of modes) {
+          if (r > 0 && mode === 'array-stream-json') continue; // slow; once is enough
+          const m = measure(mode, fileFor(mode, t));
+          const prev = got.get(mode);
+          got.set(mode, prev ? { events: m.events, ms: Math.min(prev.ms, m.ms), maxRssKb: Math.max(prev.maxRssKb, m.maxRssKb) } : m);
+        }
+      }
+      const bareRate = got.get('bare')!.events / (got.get('bare')!.ms / 1000);
+      summary[n] = {};
+      for (const mode of modes) {
+        const m = got.get(mode)!;
+        const file = fileFor(mode, t);
+        const bytes = mode === 'gzip-ndjson' ? statSync(t.ndjson).size : statSync(file).size;
+        const rate = m.events / (m.ms / 1000);
+        const row: Row = {
+          label: LABELS[mode], events: m.events, mb: bytes / 1e6 / (m.ms / 1000), ms: m.ms,
+          rssMb: m.maxRssKb / 1024, rate, vsBare: rate / bareRate,
+        };
+        rows.push(row);
+        summary[n]![mode] = row;
+        ctx.log(`ingest: ${n} ${mode}: ${Math.round(rate)} events/s, ${row.rssMb.toFixed(0)} MB RSS`);
+      }
+      await rm(t.ndjson); await rm(t.array); await rm(t.object); await rm(t.gzip);
+    }
+    const [small, large] = sizes as [number, number];
+    const s = summary[small]!;
+    const l = summary[large]!;
+    const okJsonl = (s.ndjson?.vsBare ?? 0) >= 0.85;
+    const okArray = (s['array-scanner']?.vsBare ?? 0) >= 0.6;
+    const rssRatio = (l.ndjson!.rssMb) / (s.ndjson!.rssMb);
+    const rssRatioArr = (l['array-scanner']!.rssMb) / (s['array-scanner']!.rssMb);
+    const okRss = rssRatio < 1.25 && rssRatioArr < 1.25;
+    const scannerVsStream = s['array-scanner']!.rate / s['array-stream-json']!.rate;
+    const cpu = cpus()[0]?.model ?? 'unknown CPU';
+    const md = [
+      '## Ingest',
+      '',
+      `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` (bench/ingest.ts) on ${cpus().length} × ${cpu}, ` +
+        `${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}; the machine was shared with other work, so expect a few percent of noise.`,
+      '',
+      'Each row is one child process that opens a generated trace with `openTrace` (strict validation included) and',
+      'reads every event; peak RSS is that process\'s `maxRSS`. The baseline is a bare loop over the same JSON Lines file that',
+      'only splits on newlines and calls `JSON.parse` per line (no validation, no positions). MB/s counts decompressed bytes.',
+      'At the smaller size every mode ran three times, interleaved, and the fastest run is shown (stream-json: once); the larger size ran once.',
+      '',
+      table(rows),
+      '',
+      'Targets:',
+      '',
+      `- JSON Lines >= 85% of the bare loop's event rate: ${(s.ndjson!.vsBare * 100).toFixed(0)}% at ${small.toLocaleString('en-US')} events, ${(l.ndjson!.vsBare * 100).toFixed(0)}% at ${large.toLocaleString('en-US')}: **${okJsonl ? 'met' : 'not met'}**.`,
+      `- JSON array >= 60%: ${(s['array-scanner']!.vsBare * 100).toFixed(0)}% / ${(l['array-scanner']!.vsBare * 100).toFixed(0)}%: **${okArray ? 'met' : 'not met'}**.`,
+      `- Peak RSS for ${large.toLocaleString('en-US')} events about the same as for ${small.toLocaleString('en-US')}: JSON Lines ×${rssRatio.toFixed(2)}, array ×${rssRatioArr.toFixed(2)}: **${okRss ? 'met' : 'not met'}**.`,
+      '',
+      `The byte scanner frames JSON arrays ${scannerVsStream.toFixed(1)}× as fast as stream-json, so it is the default;`,
+      'stream-json stays selectable (`openTrace(path, opts, { jsonFraming: \'stream-json\' })`) for comparison.',
+      `Bench time for this section: ${Math.round((Date.now() - t0) / 1000)} s.`,
+      '',
+      'Where the time goes (`node --cpu-prof` of the JSON Lines child, 1M events, Nov 2026): `JSON.parse` is about 70%',
+      'of our time and nearly all of the bare loop\'s, so the bare loop is a hard ceiling. Validation (generated per-type',
+      'field checks, ts order, the live-pin and file maps) costs about 120 ns/event, extra GC from keeping a batch alive',
+      'about 40 ns, framing and batching the rest. What got us here: per-type checkers generated from EVENT_SPECS',
+      '(monomorphic property loads: -100 ns/event), decoding each chunk\'s complete lines as one string,',
+      'reading 256 KiB but handing on 64 KiB pieces, and for JSON containers framing each flat event object with one',
+      '`indexOf(\'}\')` + `JSON.parse` (prefix-free: if it parses it is the element), falling back to the character',
+      'loop only for nested or odd elements. The JSON Lines target is not met: closing the last gap needs a cheaper',
+      'validator than one pass over every field of every event.',
+    ].join('\n');
+    if (!ctx.quick) ctx.log(`ingest: wrote ${await writeDocSection(md)}`);
+    return md;
+  },
+};
+
+if (process.argv[2] === '--child' && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await child(process.argv[3] as Mode, process.argv[4]!);
+}

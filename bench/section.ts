@@ -1,0 +1,17 @@
+// A section of `npm run bench`: each module measures one area and returns
+// its part of the markdown report. bench/run.ts lists the sections.
+
+export interface BenchContext {
+  /** A scratch folder for generated inputs, removed after the run. */
+  tmpDir: string;
+  /** Write to stdout as the bench goes (progress lines). */
+  log: (line: string) => void;
+  /** `--quick`: smaller inputs, for a smoke run. */
+  quick: boolean;
+}
+
+export interface BenchSection {
+  name: string;
+  /** Returns markdown (a table and notes) for the report. */
+  run(ctx: BenchContext): Promise<string>;
+}

@@ -1,0 +1,170 @@
+// openTrace: the one way into a trace. Container from content, streaming
+// framing, validation, batches of validated events in constant memory.
+import { DEFAULT_PAGE_SIZE, FORMAT_VERSION, type IndexedEvent } from './events.js';
+import { TraceInputError, type InputPosition } from './errors.js';
+import type { OpenedTrace, ReadOptions, ReadStats, TraceHeader, ContainerFormat } from './source.js';
+import { TraceValidator, checkMeta, Reject } from './validate.js';
+import { openBytes, inputName } from './readers/bytes.js';
+import { detectContainer } from './readers/detect.js';
+import { readJsonLines } from './readers/jsonl.js';
+import { scannerReader, scanForMeta } from './readers/frame-scanner.js';
+import type { RawRecord, RecordReader } from './readers/record.js';
+
+/** Which framing the JSON containers use: the byte scanner (default, faster) or stream-json (kept for comparison). */
+export type JsonFraming = 'scanner' | 'stream-json';
+
+export interface OpenInternals {
+  jsonFraming?: JsonFraming;
+  /** Under lenient mode, told about every skipped event (validate --all-errors lists them). */
+  onSkip?: (err: TraceInputError) => void;
+}
+
+async function readerFor(format: ContainerFormat, file: string, framing: JsonFraming): Promise<RecordReader> {
+  if (format === 'ndjson') return readJsonLines;
+  if (framing === 'stream-json') {
+    const { streamJsonReader } = await import('./readers/stream-json.js');
+    return streamJsonReader(format, file);
+  }
+  return scannerReader(format, file);
+}
+
+function isMetaRecord(rec: RawRecord): boolean {
+  const v = rec.value as { type?: unknown } | null;
+  return rec.header === true || (typeof v === 'object' && v !== null && !Array.isArray(v) && v.type === 'meta');
+}
+
+/** The object container's meta when it comes after "events": found by a pre-scan at scanner speed. */
+async function preScanMeta(path: string, file: string): Promise<RawRecord | null> {
+  const src = await openBytes(path);
+  const det = await detectContainer(src.chunks, file);
+  return scanForMeta(det.chunks, file);
+}
+
+export async function openTrace(path: string, opts: ReadOptions, internals: OpenInternals = {}): Promise<OpenedTrace> {
+  const file = inputName(path);
+  const src = await openBytes(path, opts.onProgress);
+  const det = await detectContainer(src.chunks, file);
+  const framing = internals.jsonFraming ?? 'scanner';
+
+  let header: TraceHeader = { page_size: DEFAULT_PAGE_SIZE, version: FORMAT_VERSION };
+  let headerKnown = false; // a header was read (or pre-scanned) before any event
+  const metaPos = (rec: RawRecord): InputPosition => ({ file, line: rec.line, offset: rec.offset, index: -1 });
+
+  if (det.format === 'object' && (det.firstKey !== 'meta' || framing === 'stream-json') && path !== '-') {
+    const meta = await preScanMeta(path, file);
+    if (meta) {
+      if (meta.bad) throw new TraceInputError('malformed_json', metaPos(meta), 'meta', `malformed JSON: ${meta.bad}`);
+      header = checkMeta(meta.value, metaPos(meta));
+      headerKnown = true; // else the first event may still be a meta
+    }
+  }
+
+  const reader = await readerFor(det.format, file, framing);
+  const it = reader(det.chunks)[Symbol.asyncIterator]();
+  // Read the first batch now: a leading meta sets the header before anyone iterates.
+  let first: RawRecord[] | null = null;
+  const r0 = await it.next();
+  if (!r0.done) {
+    first = r0.value;
+    const rec = first[0];
+    if (rec?.header && rec.bad !== undefined) {
+      throw new TraceInputError('malformed_json', metaPos(rec), 'meta', `malformed JSON: ${rec.bad}`);
+    }
+    if (rec && !headerKnown && rec.bad === undefined && isMetaRecord(rec)) {
+      header = checkMeta(rec.value, metaPos(rec));
+      first = first.slice(1);
+      headerKnown = true;
+    }
+  }
+  headerKnown = true; // from here on a meta is misplaced, except the object's meta key (below)
+
+  const stats: ReadStats = {
+    events_read: 0, events_skipped: 0, skipped_by_reason: {}, first_ts: null, last_ts: null, bytes_read: src.bytesRead(),
+  };
+  const validator = new TraceValidator(file);
+  const lenient = opts.lenient;
+  let index = 0;
+  let used = false;
+  let ended = r0.done === true;
+
+  const skip = (err: TraceInputError) => {
+    internals.onSkip?.(err);
+    stats.events_skipped++;
+    stats.skipped_by_reason[err.reason] = (stats.skipped_by_reason[err.reason] ?? 0) + 1;
+  };
+
+  /** The object's meta key met while streaming: already pre-scanned (file) or checked against the default (stdin). */
+  const lateMeta = (rec: RawRecord) => {
+    if (path !== '-') return; // the pre-scan already read it
+    if (rec.bad) throw new TraceInputError('malformed_json', metaPos(rec), 'meta', `malformed JSON: ${rec.bad}`);
+    const h = checkMeta(rec.value, metaPos(rec));
+    if (index > 0 && h.page_size !== header.page_size) {
+      throw new TraceInputError('meta_misplaced', metaPos(rec), 'page_size',
+        `meta comes after "events" on standard input and sets page_size ${h.page_size} (default ${DEFAULT_PAGE_SIZE}); put "meta" before "events"`);
+    }
+    header.version = h.version;
+    if (h.source !== undefined) header.source = h.source;
+    header.page_size = h.page_size;
+  };
+
+  const validateBatch = (batch: RawRecord[]): IndexedEvent[] => {
+    const out: IndexedEvent[] = [];
+    for (let k = 0; k < batch.length; k++) {
+      const rec = batch[k]!;
+      if (rec.header) { lateMeta(rec); continue; }
+      const i = index++;
+      const r = rec.bad === undefined ? validator.accept(rec.value, i) : new Reject('malformed_json', null, `malformed JSON: ${rec.bad}`);
+      if (r instanceof Reject) {
+        const err = new TraceInputError(r.reason, { file, line: rec.line, offset: rec.offset, index: i }, r.field, r.detail);
+        if (!lenient) { stats.events_read = index; throw err; }
+        skip(err);
+      } else out.push(r);
+    }
+    stats.events_read = index;
+    if (out.length > 0) {
+      if (stats.first_ts === null) stats.first_ts = out[0]!.ts;
+      stats.last_ts = out[out.length - 1]!.ts;
+    }
+    return out;
+  };
+
+  async function* batches(): AsyncGenerator<IndexedEvent[]> {
+    if (used) throw new Error('OpenedTrace.batches() may be iterated once');
+    used = true;
+    try {
+      if (first) {
+        const out = validateBatch(first);
+        first = null;
+        if (out.length > 0) yield out;
+      }
+      while (!ended) {
+        let r: IteratorResult<RawRecord[]>;
+        try {
+          r = await it.next();
+        } catch (err) {
+          // A framing error: the records before it were all validated, so `index` is the failing event's.
+          if (err instanceof TraceInputError && err.position.index < 0 && err.reason === 'container') {
+            throw new TraceInputError(err.reason, { ...err.position, index }, err.field, err.detail);
+          }
+          throw err;
+        }
+        if (r.done) break;
+        const out = validateBatch(r.value);
+        if (out.length > 0) yield out;
+      }
+      ended = true;
+    } finally {
+      stats.bytes_read = src.bytesRead();
+      if (!ended) await it.return?.(undefined);
+    }
+  }
+
+  return {
+    path,
+    format: det.format,
+    gzip: src.gzip,
+    header,
+    batches,
+    stats,
+  };
+}
