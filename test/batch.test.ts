@@ -120,3 +120,26 @@ test('batch: a worker that crashes marks its trace failed and the rest go on', a
   assert.match(summary.traces[1]!.error!, /crash\.ndjson: worker crashed/);
   assert.equal(summary.traces[2]!.strategies!.none!.counts.corruption, 1);
 });
+
+test('batch: a progress bar on stderr when it is a terminal (under script(1)), none with --quiet', () => {
+  const dir = makeFolder();
+  const outs = mkdtempSync(join(tmpdir(), 'pinscope-batch-tty-'));
+  const run = (extra: string) =>
+    spawnSync('script', ['-qec', `${process.execPath} ${BIN} batch ${dir} --out ${join(outs, extra || 'bar')} --lenient ${extra}`, '/dev/null'], {
+      encoding: 'utf8', timeout: 120_000,
+    });
+  const shown = run('');
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.match(shown.stdout, /traces .*\d+\/4 \| [\d,]+ events\/s \| ETA (\?|\d+s)/);
+  assert.match(shown.stdout, /4\/4/);
+  const quiet = run('--quiet');
+  assert.equal(quiet.status, 0);
+  assert.doesNotMatch(quiet.stdout, /events\/s/);
+});
+
+test('etaText', async () => {
+  const { etaText } = await import('../src/cli/progress.js');
+  assert.equal(etaText(0, 10, 5), '?');
+  assert.equal(etaText(5, 10, 5), '5s');
+  assert.equal(etaText(1, 100, 2), '3m18s');
+});
