@@ -19,7 +19,8 @@ import { FORMAT_NAME, FORMAT_VERSION, DEFAULT_PAGE_SIZE, type TraceEvent } from 
 import { printedLines, emptyCaptureStats, type CaptureStats } from './bpftrace-capture.js';
 import { SortWindow, type SortWindowStats } from './sort-window.js';
 import { DmaSynthesizer, type SynthOptions } from './synthesize-dma.js';
-import { NdjsonOut } from './ndjson-out.js';
+import { rmSync } from 'node:fs';
+import { createTraceWriter, type TraceWriter } from '../trace/write.js';
 
 export const DEFAULT_SORT_WINDOW_NS = 100_000_000;
 
@@ -69,7 +70,8 @@ export async function importBpftrace(capturePath: string, outPath: string, opts:
   const window = new SortWindow<Held>(opts.sortWindowNs);
   const validator = new TraceValidator(file);
   const synth = opts.synthesize ? new DmaSynthesizer(opts.synthesize) : null;
-  const out = new NdjsonOut(outPath);
+  // Opened with the header, once the header is known (the first event that passes, or the end).
+  let out: TraceWriter | null = null;
 
   let meta: Record<string, unknown> | null = null;
   let metaWritten = false;
@@ -84,7 +86,7 @@ export async function importBpftrace(capturePath: string, outPath: string, opts:
     skipped[reason] = (skipped[reason] ?? 0) + 1;
   };
 
-  const writeMeta = async (): Promise<void> => {
+  const writeMeta = (): void => {
     if (metaWritten) return;
     metaWritten = true;
     const m: Record<string, unknown> = meta ?? {
@@ -96,7 +98,7 @@ export async function importBpftrace(capturePath: string, outPath: string, opts:
       m.source = `${String(m.source ?? 'bpftrace capture')}; DMA synthesized every ${o.periodNs} ns (${o.dir}) on live pins:`
         + ' findings say what WOULD happen under that access pattern';
     }
-    await out.line(m);
+    out = createTraceWriter(outPath, { format: 'ndjson', gzip: outPath.endsWith('.gz'), meta: m });
   };
 
   const emit = async (ev: Record<string, unknown>, line: number, offset: number, printed: number): Promise<void> => {
@@ -109,8 +111,10 @@ export async function importBpftrace(capturePath: string, outPath: string, opts:
       if (err instanceof TraceInputError) return skip(err);
       throw err;
     }
-    await writeMeta();
-    await out.line(ev);
+    writeMeta();
+    // The line as printed (hex stays hex, unknown fields stay), in the writer's compact form.
+    const wait = out!.write(ev as { type: string });
+    if (wait) await wait;
     index++;
     if (firstTs === null) firstTs = checked.ts;
     lastTs = checked.ts;
@@ -180,10 +184,14 @@ export async function importBpftrace(capturePath: string, outPath: string, opts:
       throw new TraceInputError('container', { file, line: 0, offset: 0, index: -1 }, null,
         'no printf records: expected the output of `bpftrace -f json scripts/record/pinscope.bt`');
     }
-    await writeMeta();
-    await out.close();
+    writeMeta();
+    await out!.close();
   } catch (err) {
-    await out.abort();
+    // No half trace is left behind.
+    if (out !== null && outPath !== '-') {
+      await (out as TraceWriter).close().catch(() => undefined);
+      rmSync(outPath, { force: true });
+    }
     throw err;
   }
 

@@ -4,18 +4,14 @@
 // time) comes after everything that happened meanwhile. A bounded window
 // restores order: an event is released once the newest ts seen is more
 // than `windowNs` past it, so memory holds only the window's events (a
-// binary min-heap on (ts, arrival)). An event arriving older than one
+// min-heap on (ts, arrival)). An event arriving older than one
 // already released fell outside the window: the caller decides (error, or
 // a counted drop under --lenient).
 
+import { MinHeap } from './min-heap.js';
+
 export interface Timed {
   ts: number;
-}
-
-interface Slot<T> {
-  ts: number;
-  seq: number;
-  item: T;
 }
 
 export interface SortWindowStats {
@@ -30,8 +26,7 @@ export interface SortWindowStats {
 }
 
 export class SortWindow<T extends Timed> {
-  private readonly heap: Slot<T>[] = [];
-  private seq = 0;
+  private readonly heap = new MinHeap<T>();
   private newest = -Infinity;
   private released = -Infinity;
   readonly stats: SortWindowStats = { moved: 0, outside: 0, max_held: 0, max_lateness_ns: 0 };
@@ -54,11 +49,11 @@ export class SortWindow<T extends Timed> {
     } else {
       this.newest = ts;
     }
-    this.insert({ ts, seq: this.seq++, item });
-    if (this.heap.length > this.stats.max_held) this.stats.max_held = this.heap.length;
+    this.heap.push(ts, item);
+    if (this.heap.size > this.stats.max_held) this.stats.max_held = this.heap.size;
     const out: T[] = [];
     const horizon = this.newest - this.windowNs;
-    while (this.heap.length > 0 && this.heap[0]!.ts < horizon) out.push(this.pop());
+    while (this.heap.minKey < horizon) out.push(this.pop());
     return out;
   }
 
@@ -70,53 +65,16 @@ export class SortWindow<T extends Timed> {
   /** Releases everything held, in order (end of input). */
   drain(): T[] {
     const out: T[] = [];
-    while (this.heap.length > 0) out.push(this.pop());
+    while (this.heap.size > 0) out.push(this.pop());
     return out;
   }
 
   get held(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   private pop(): T {
-    const h = this.heap;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      this.down(0);
-    }
-    this.released = top.ts;
-    return top.item;
-  }
-
-  private less(a: Slot<T>, b: Slot<T>): boolean {
-    return a.ts < b.ts || (a.ts === b.ts && a.seq < b.seq);
-  }
-
-  private insert(s: Slot<T>): void {
-    const h = this.heap;
-    h.push(s);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-
-  private down(i: number): void {
-    const h = this.heap;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-      if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
-      if (m === i) return;
-      [h[i], h[m]] = [h[m]!, h[i]!];
-      i = m;
-    }
+    this.released = this.heap.minKey;
+    return this.heap.pop()!;
   }
 }

@@ -6,6 +6,7 @@
 // PERIOD from its pin until its unpin (or its process's exit). Findings of
 // such a trace say what WOULD happen under that pattern, not what did.
 import type { TraceEvent } from '../trace/events.js';
+import { MinHeap } from './min-heap.js';
 
 export type SynthDir = 'write' | 'read' | 'mixed';
 
@@ -24,7 +25,6 @@ interface LivePin {
   write: boolean;
   next: number;
   tick: number;
-  gen: number;
 }
 
 export interface SynthDma {
@@ -40,8 +40,8 @@ export interface SynthDma {
 
 export class DmaSynthesizer {
   private readonly pins = new Map<number, LivePin>();
-  private readonly heap: LivePin[] = [];
-  private gen = 0;
+  /** Live pins by their next access; a released pin is dropped when it surfaces. */
+  private readonly heap = new MinHeap<LivePin>();
   synthesized = 0;
 
   constructor(readonly opts: SynthOptions) {
@@ -51,14 +51,13 @@ export class DmaSynthesizer {
   /** The synthesized accesses due at or before `ts`, in order; call before emitting an event at `ts`. */
   due(ts: number): SynthDma[] {
     const out: SynthDma[] = [];
-    const h = this.heap;
-    while (h.length > 0 && h[0]!.next <= ts) {
-      const p = h[0]!;
-      if (this.pins.get(p.pin) !== p) { this.popTop(); continue; } // released: lazy removal
+    while (this.heap.minKey <= ts) {
+      const p = this.heap.pop()!;
+      if (this.pins.get(p.pin) !== p) continue; // released since it was queued
       out.push(this.access(p));
       p.tick++;
       p.next += this.opts.periodNs;
-      this.down(0);
+      this.heap.push(p.next, p);
     }
     this.synthesized += out.length;
     return out;
@@ -70,10 +69,10 @@ export class DmaSynthesizer {
       case 'pin': {
         const p: LivePin = {
           pin: ev.pin, pid: ev.pid, len: ev.len, write: ev.write === true,
-          next: ev.ts + this.opts.periodNs, tick: 0, gen: this.gen++,
+          next: ev.ts + this.opts.periodNs, tick: 0,
         };
         this.pins.set(ev.pin, p);
-        this.insert(p);
+        this.heap.push(p.next, p);
         break;
       }
       case 'unpin':
@@ -99,45 +98,6 @@ export class DmaSynthesizer {
     const chunks = Math.ceil(p.len / SYNTH_CHUNK);
     const off = (p.tick % chunks) * SYNTH_CHUNK;
     return { type: 'dma', ts: p.next, pin: p.pin, off, len: Math.min(SYNTH_CHUNK, p.len - off), dir, synthetic: true };
-  }
-
-  private less(a: LivePin, b: LivePin): boolean {
-    return a.next < b.next || (a.next === b.next && a.gen < b.gen);
-  }
-
-  private insert(p: LivePin): void {
-    const h = this.heap;
-    h.push(p);
-    let i = h.length - 1;
-    while (i > 0) {
-      const q = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[q]!)) break;
-      [h[i], h[q]] = [h[q]!, h[i]!];
-      i = q;
-    }
-  }
-
-  private popTop(): void {
-    const h = this.heap;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      this.down(0);
-    }
-  }
-
-  private down(i: number): void {
-    const h = this.heap;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-      if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
-      if (m === i) return;
-      [h[i], h[m]] = [h[m]!, h[i]!];
-      i = m;
-    }
   }
 }
 
