@@ -132,7 +132,7 @@ test('pinscope replay: --json is the summary; --fail-on exits 1 only when a sele
   assert.match(readFileSync(html, 'utf8'), /<html/i);
   const table = cli('replay', path, '--strategy', 'none,odp');
   assert.equal(table.status, 0);
-  assert.match(table.stdout, /corruption\s+1 \(4\.0 KiB\)\s+0/);
+  assert.match(table.stdout, /corruption\s+1 \(4 KiB\)\s+0/);
   assert.match(table.stdout, /^none\s+everyone pays \(1 corruption\)$/m);
 });
 

@@ -10,6 +10,7 @@ import { analyzeTrace } from '../../analysis/analyze.js';
 import { analyzeForReport } from '../../report/collect.js';
 import { writeReport } from '../../report/page.js';
 import { withStdin } from './validate.js';
+import { formatBytes } from '../../analysis/words.js';
 import {
   FINDING_KINDS, KIND_PAYER, type FindingKind, type ReplaySummary, type StrategyId, type StrategySummary,
 } from '../../replay/types.js';
@@ -90,7 +91,7 @@ function progressLine(path: string): { update: (b: number) => void; done: () => 
       const pct = total ? Math.floor((100 * b) / total) : -1;
       if (pct === last) return;
       last = pct;
-      process.stderr.write(`\rreplaying ${pct >= 0 ? `${pct}%` : humanBytes(b)}   `);
+      process.stderr.write(`\rreplaying ${pct >= 0 ? `${pct}%` : formatBytes(b)}   `);
     },
     done: () => {
       if (last !== -1) process.stderr.write('\r\x1b[K');
@@ -99,17 +100,6 @@ function progressLine(path: string): { update: (b: number) => void; done: () => 
 }
 
 // ---- the readable table ----
-
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
-}
 
 export function humanNs(ns: number): string {
   if (ns < 1e3) return `${ns}ns`;
@@ -123,7 +113,7 @@ function cell(s: StrategySummary, k: FindingKind): string {
   if (n === 0) return '0';
   if (k === 'stall') return `${n} (${humanNs(s.stall_ns.total)})`;
   if (k === 'killed' || k === 'device_hang') return String(n);
-  return `${n} (${humanBytes(s.bytes[k])})`;
+  return `${n} (${formatBytes(s.bytes[k])})`;
 }
 
 export function formatTable(summary: ReplaySummary, tty: boolean): string {
