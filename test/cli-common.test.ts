@@ -25,3 +25,11 @@ test('parseKinds validates --fail-on', () => {
   assert.deepEqual(parseKinds(undefined), []);
   assert.throws(() => parseKinds('corruption,oops'), /unknown finding kind 'oops'/);
 });
+
+test('checkInputFile names a folder given where a trace file belongs', async () => {
+  const { checkInputFile } = await import('../src/cli/common.js');
+  const { tmpdir } = await import('node:os');
+  assert.throws(() => checkInputFile(tmpdir()), (e: Error) => e instanceof UsageError && e.message.startsWith(`${tmpdir()}: a folder`));
+  assert.doesNotThrow(() => checkInputFile('-'));
+  assert.doesNotThrow(() => checkInputFile('/no/such/file'), 'a missing file is left to the reader, which names it');
+});

@@ -1,4 +1,5 @@
 // What every command shares: exit codes, option parsing, error reporting.
+import { statSync } from 'node:fs';
 import { TraceInputError } from '../trace/errors.js';
 import { STRATEGY_IDS, FINDING_KINDS, DEFAULT_LEASE_BREAK_NS, type StrategyId, type FindingKind } from '../replay/types.js';
 
@@ -89,4 +90,11 @@ export function reportError(err: unknown): number {
 /** Progress goes to stderr, and only when stderr is a TTY and not --quiet. */
 export function progressEnabled(quiet: boolean | undefined): boolean {
   return !quiet && Boolean(process.stderr.isTTY);
+}
+
+/** A trace argument must be a file or '-': a folder gets a one-line answer naming it (reading one fails with a nameless EISDIR). */
+export function checkInputFile(path: string): void {
+  if (path === '-' || path === '') return;
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw new UsageError(`${path}: a folder, expected one trace file (pinscope batch takes folders)`);
 }

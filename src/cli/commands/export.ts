@@ -1,7 +1,7 @@
 // pinscope export <trace> --format perfetto -o timeline.json: the replay's
 // timeline as Chrome trace-event JSON (docs/recording.md, "Export to Perfetto").
 import type { CommandModule } from 'yargs';
-import { runCommand, parseDuration, parseStrategies, commonOptions, EXIT_OK } from '../common.js';
+import { runCommand, checkInputFile, parseDuration, parseStrategies, commonOptions, EXIT_OK } from '../common.js';
 import { exportPerfetto } from '../../export/perfetto.js';
 
 interface ExportArgs {
@@ -29,6 +29,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     .example('$0 export trace.ndjson --strategy none,notify,odp -o timeline.json', 'three strategies side by side')
     .strictOptions() as never,
   handler: (argv) => runCommand(async () => {
+    checkInputFile(String(argv.trace ?? ''));
     const strategies = parseStrategies(argv.strategy);
     const leaseBreakNs = parseDuration(argv['lease-break']);
     const res = await exportPerfetto(argv.trace, argv.output, { strategies, leaseBreakNs, lenient: argv.lenient });

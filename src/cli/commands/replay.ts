@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import {
-  commonOptions, EXIT_FAIL_ON, EXIT_OK, parseDuration, parseKinds, parseStrategies, progressEnabled, runCommand, UsageError,
+  commonOptions, EXIT_FAIL_ON, EXIT_OK, parseDuration, parseKinds, parseStrategies, progressEnabled, runCommand, checkInputFile, UsageError,
 } from '../common.js';
 import { analyzeTrace } from '../../analysis/analyze.js';
 import { analyzeForReport } from '../../report/collect.js';
@@ -44,6 +44,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .example('cat trace.ndjson | $0 replay - --lenient', 'from stdin, skipping bad events') as never,
   handler: (argv) =>
     runCommand(async () => {
+      checkInputFile(String(argv.trace ?? ''));
       const strategies = parseStrategies(argv.strategy);
       const leaseBreakNs = parseDuration(argv['lease-break']);
       const failOn = parseKinds(argv['fail-on']);

@@ -2,7 +2,7 @@
 import { dirname, relative, resolve } from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
-import { commonOptions, parseDuration, parseStrategies, runCommand, UsageError } from '../common.js';
+import { commonOptions, parseDuration, parseStrategies, runCommand, checkInputFile, UsageError } from '../common.js';
 import { detectInput, SummaryInputError } from '../../report/load.js';
 import { analyzeForReport } from '../../report/collect.js';
 import { writeReport } from '../../report/page.js';
@@ -35,6 +35,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .example('$0 report reports/summary.json -o all.html', 'the comparison page of a batch') as never,
   handler: (argv) =>
     runCommand(async () => {
+      checkInputFile(String(argv.input ?? ''));
       const strategies = parseStrategies(argv.strategy);
       const leaseBreakNs = parseDuration(argv['lease-break']);
       const interactive = !argv.static;
