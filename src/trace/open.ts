@@ -6,9 +6,9 @@ import type { OpenedTrace, ReadOptions, ReadStats, TraceHeader, ContainerFormat 
 import { TraceValidator, checkMeta, Reject } from './validate.js';
 import { openBytes, inputName } from './readers/bytes.js';
 import { detectContainer } from './readers/detect.js';
-import { readJsonLines } from './readers/jsonl.js';
+import { readLineBatches } from './readers/jsonl.js';
 import { scannerReader, scanForMeta } from './readers/frame-scanner.js';
-import type { RawRecord, RecordReader } from './readers/record.js';
+import { RawBatch, type RawRecord, type RecordBatch, type RecordReader } from './readers/record.js';
 
 /** Which framing the JSON containers use: the byte scanner (default, faster) or stream-json (kept for comparison). */
 export type JsonFraming = 'scanner' | 'stream-json';
@@ -19,18 +19,27 @@ export interface OpenInternals {
   onSkip?: (err: TraceInputError) => void;
 }
 
-async function readerFor(format: ContainerFormat, file: string, framing: JsonFraming): Promise<RecordReader> {
-  if (format === 'ndjson') return readJsonLines;
-  if (framing === 'stream-json') {
-    const { streamJsonReader } = await import('./readers/stream-json.js');
-    return streamJsonReader(format, file);
-  }
-  return scannerReader(format, file);
+type BatchReader = (chunks: AsyncIterable<Buffer>) => AsyncGenerator<RecordBatch, void, undefined>;
+
+/** The JSON containers' readers frame records one object each; JSON Lines hands on values and positions on demand. */
+function asBatches(reader: RecordReader): BatchReader {
+  return async function* batched(chunks) {
+    for await (const recs of reader(chunks)) yield new RawBatch(recs);
+  };
 }
 
-function isMetaRecord(rec: RawRecord): boolean {
-  const v = rec.value as { type?: unknown } | null;
-  return rec.header === true || (typeof v === 'object' && v !== null && !Array.isArray(v) && v.type === 'meta');
+async function readerFor(format: ContainerFormat, file: string, framing: JsonFraming): Promise<BatchReader> {
+  if (format === 'ndjson') return readLineBatches;
+  if (framing === 'stream-json') {
+    const { streamJsonReader } = await import('./readers/stream-json.js');
+    return asBatches(streamJsonReader(format, file));
+  }
+  return asBatches(scannerReader(format, file));
+}
+
+function isMetaRecord(b: RecordBatch, k: number): boolean {
+  const v = b.values[k] as { type?: unknown } | null;
+  return b.header(k) || (typeof v === 'object' && v !== null && !Array.isArray(v) && v.type === 'meta');
 }
 
 /** The object container's meta when it comes after "events": found by a pre-scan at scanner speed. */
@@ -49,6 +58,12 @@ export async function openTrace(path: string, opts: ReadOptions, internals: Open
   let header: TraceHeader = { page_size: DEFAULT_PAGE_SIZE, version: FORMAT_VERSION };
   let headerKnown = false; // a header was read (or pre-scanned) before any event
   const metaPos = (rec: RawRecord): InputPosition => ({ file, line: rec.line, offset: rec.offset, index: -1 });
+  const recordAt = (b: RecordBatch, k: number): RawRecord => {
+    const bad = b.bad(k);
+    const rec: RawRecord = { value: b.values[k], line: b.line(k), offset: b.offset(k) };
+    if (bad !== undefined) rec.bad = bad;
+    return rec;
+  };
 
   if (det.format === 'object' && (det.firstKey !== 'meta' || framing === 'stream-json') && path !== '-') {
     const meta = await preScanMeta(path, file);
@@ -62,17 +77,18 @@ export async function openTrace(path: string, opts: ReadOptions, internals: Open
   const reader = await readerFor(det.format, file, framing);
   const it = reader(det.chunks)[Symbol.asyncIterator]();
   // Read the first batch now: a leading meta sets the header before anyone iterates.
-  let first: RawRecord[] | null = null;
+  let first: RecordBatch | null = null;
+  let firstFrom = 0; // 1 when the first record was the meta header
   const r0 = await it.next();
-  if (!r0.done) {
+  if (!r0.done && r0.value.values.length > 0) {
     first = r0.value;
-    const rec = first[0];
-    if (rec?.header && rec.bad !== undefined) {
+    if (first.header(0) && first.bad(0) !== undefined) {
+      const rec = recordAt(first, 0);
       throw new TraceInputError('malformed_json', metaPos(rec), 'meta', `malformed JSON: ${rec.bad}`);
     }
-    if (rec && !headerKnown && rec.bad === undefined && isMetaRecord(rec)) {
-      header = checkMeta(rec.value, metaPos(rec));
-      first = first.slice(1);
+    if (!headerKnown && first.bad(0) === undefined && isMetaRecord(first, 0)) {
+      header = checkMeta(first.values[0], metaPos(recordAt(first, 0)));
+      firstFrom = 1;
       headerKnown = true;
     }
   }
@@ -107,9 +123,10 @@ export async function openTrace(path: string, opts: ReadOptions, internals: Open
     header.page_size = h.page_size;
   };
 
-  const validateBatch = (batch: RawRecord[]): IndexedEvent[] => {
+  /** The JSON containers' records, each with its position: no batch methods per record. */
+  const validateRecords = (batch: RawRecord[], from: number): IndexedEvent[] => {
     const out: IndexedEvent[] = [];
-    for (let k = 0; k < batch.length; k++) {
+    for (let k = from; k < batch.length; k++) {
       const rec = batch[k]!;
       if (rec.header) { lateMeta(rec); continue; }
       const i = index++;
@@ -120,10 +137,33 @@ export async function openTrace(path: string, opts: ReadOptions, internals: Open
         skip(err);
       } else out.push(r);
     }
+    return out;
+  };
+
+  const validateBatch = (batch: RecordBatch, from: number): IndexedEvent[] => {
+    const out = batch instanceof RawBatch ? validateRecords(batch.recs, from) : validateLines(batch, from);
     stats.events_read = index;
     if (out.length > 0) {
       if (stats.first_ts === null) stats.first_ts = out[0]!.ts;
       stats.last_ts = out[out.length - 1]!.ts;
+    }
+    return out;
+  };
+
+  /** JSON Lines: values only (it has no header records); a position is asked for when an event is refused. */
+  const validateLines = (batch: RecordBatch, from: number): IndexedEvent[] => {
+    const out: IndexedEvent[] = [];
+    const values = batch.values;
+    for (let k = from; k < values.length; k++) {
+      const i = index++;
+      const value = values[k];
+      // undefined is never a parsed JSON value: it marks a line JSON.parse refused.
+      const r = value !== undefined ? validator.accept(value, i) : new Reject('malformed_json', null, `malformed JSON: ${batch.bad(k)}`);
+      if (r instanceof Reject) {
+        const err = new TraceInputError(r.reason, { file, line: batch.line(k), offset: batch.offset(k), index: i }, r.field, r.detail);
+        if (!lenient) { stats.events_read = index; throw err; }
+        skip(err);
+      } else out.push(r);
     }
     return out;
   };
@@ -133,12 +173,12 @@ export async function openTrace(path: string, opts: ReadOptions, internals: Open
     used = true;
     try {
       if (first) {
-        const out = validateBatch(first);
+        const out = validateBatch(first, firstFrom);
         first = null;
         if (out.length > 0) yield out;
       }
       while (!ended) {
-        let r: IteratorResult<RawRecord[]>;
+        let r: IteratorResult<RecordBatch>;
         try {
           r = await it.next();
         } catch (err) {
@@ -149,7 +189,7 @@ export async function openTrace(path: string, opts: ReadOptions, internals: Open
           throw err;
         }
         if (r.done) break;
-        const out = validateBatch(r.value);
+        const out = validateBatch(r.value, 0);
         if (out.length > 0) yield out;
       }
       ended = true;

@@ -16,8 +16,8 @@ export interface ByteSource {
 // Read 256 KiB at a time (fewer trips to the thread pool) but hand it on in
 // 64 KiB pieces (a batch of events stays in cache): measured faster than
 // either size alone, with a smaller RSS.
-const READ = 256 * 1024;
-const CHUNK = 64 * 1024;
+export const READ = 256 * 1024;
+export const CHUNK = 64 * 1024;
 
 export function inputName(path: string): string {
   return path === '-' ? '<stdin>' : path;
