@@ -6,6 +6,8 @@ import { DRAM, FramePools, PMEM, OWNED, FREE } from '../src/model/frame.js';
 import { TimerQueue } from '../src/model/timer.js';
 import { AddressSpace } from '../src/model/mm.js';
 import { Machine } from '../src/model/machine.js';
+import { PageMap } from '../src/model/pagemap.js';
+import { Pin } from '../src/model/pin.js';
 import { StallAggregate, EXACT_LIMIT } from '../src/analysis/summary.js';
 
 test('frame pools hand out the most recently freed frame first, per pool', () => {
@@ -86,4 +88,57 @@ test('stall percentiles past the exact bound stay within 1.1% and do not depend 
   assert.ok(p50 >= exact && p50 <= exact * 1.011, `p50 ${p50} vs ${exact}`);
   assert.equal(a.stats().max, n * 1000);
   assert.ok(a.stats().p99 <= a.stats().max);
+});
+
+test('a file page map iterates exactly like a Map: first insertion order, re-set keeps the place, far pages too', () => {
+  let seed = 12345;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  const pools = new FramePools();
+  const frames = Array.from({ length: 8 }, () => pools.alloc(DRAM, null));
+  const pm = new PageMap();
+  const ref = new Map<number, (typeof frames)[number]>();
+  for (let k = 0; k < 3000; k++) {
+    // Mostly small pages, some far past the rest (a sparse file).
+    const page = rnd(10) === 0 ? 1_000_000 + rnd(5) : rnd(40);
+    const op = rnd(3);
+    if (op === 0) {
+      assert.equal(pm.delete(page), ref.delete(page));
+    } else {
+      const fr = frames[rnd(frames.length)]!;
+      pm.set(page, fr);
+      ref.set(page, fr);
+    }
+    assert.equal(pm.size, ref.size);
+    assert.equal(pm.get(page), ref.get(page));
+    assert.equal(pm.has(page), ref.has(page));
+    if (k % 100 === 0) assert.deepEqual([...pm], [...ref]);
+  }
+  assert.deepEqual([...pm], [...ref]);
+  assert.deepEqual(pm.values(), [...ref.values()]);
+});
+
+test('a pin is settled until a frame it holds is freed or disconnected', () => {
+  const m = new Machine(4096);
+  const f = m.file('/f');
+  f.size = 8192;
+  const a = m.fillFilePage(f, 0, null);
+  const b = m.fillFilePage(f, 1, null);
+  const dev = m.device('d');
+  const mk = (h: number) => {
+    const p = new Pin(h, 1, dev, true, true, 0, 8192, 0, 2, { index: h, type: 'pin', ts: h });
+    p.takePages();
+    return p;
+  };
+  const p1 = mk(1);
+  const p2 = mk(2);
+  m.hold(p1, 0, a);
+  m.hold(p1, 1, b);
+  m.hold(p2, 0, b);
+  assert.ok(p1.settled && p2.settled);
+  m.release(b, null, true); // pin keeps it, disconnected: both pins holding b see it move
+  assert.ok(!p1.settled && !p2.settled);
+  const p3 = mk(3);
+  m.hold(p3, 0, a);
+  m.pools.free(a, null); // none: freed under the pins
+  assert.ok(!p3.settled);
 });

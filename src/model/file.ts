@@ -2,13 +2,14 @@
 // the pages under writeback and the operations (truncate, punch hole)
 // waiting on its i_rwsem, oldest first.
 import type { PoolId } from './frame.js';
-import { DRAM, PMEM, type Frame } from './frame.js';
+import { DRAM, PMEM } from './frame.js';
+import { PageMap } from './pagemap.js';
 import type { PendingOp } from './pending.js';
 import type { CauseLink } from '../replay/types.js';
 
 export class FileState {
   size = 0;
-  readonly pages = new Map<number, Frame>();
+  readonly pages = new PageMap();
   /** Page -> number of writeback windows open on it (page cache files only). */
   readonly writeback = new Map<number, number>();
   /** Operations queued on the file; the head is the one in progress. */

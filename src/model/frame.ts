@@ -36,6 +36,12 @@ export class Frame {
   constructor(readonly id: number, readonly pool: PoolId) {}
 }
 
+/** The frame stops being what its pins saw: their DMA must look page by page again. */
+function unsettle(f: Frame): void {
+  const pins = f.pins;
+  for (let k = 0; k < pins.length; k++) pins[k]!.settled = false;
+}
+
 export class FramePools {
   readonly all: Frame[] = [];
   private readonly stacks: [Frame[], Frame[]] = [[], []];
@@ -58,6 +64,7 @@ export class FramePools {
   /** Gives a frame back to its pool (it may still be referenced by pins under `none`). */
   free(f: Frame, by: CauseLink | null): void {
     if (f.inFreeStack) return;
+    unsettle(f);
     f.state = FREE;
     f.file = null;
     f.pid = -1;
@@ -68,6 +75,7 @@ export class FramePools {
 
   /** The file or process lets go of the frame; pins keep it alive, disconnected. */
   disconnect(f: Frame, by: CauseLink | null): void {
+    unsettle(f);
     f.state = DISCONNECTED;
     f.file = null;
     f.pid = -1;

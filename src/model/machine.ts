@@ -166,6 +166,7 @@ export class Machine {
   }
 
   dropAll(pin: Pin): void {
+    if (pin.refPages === 0) return; // nothing held (an ODP mirror, a refused pin, released already)
     for (let i = 0; i < pin.npages; i++) this.drop(pin, i);
   }
 

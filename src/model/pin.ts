@@ -28,22 +28,34 @@ export interface Leak {
   page: number;
 }
 
+/** Shared by pins without per-page records: never written (reads past its end give undefined). */
+const NO_PAGES: never[] = [];
+
 export class Pin {
   kind = K_PIN;
   /** Released early by the strategy (killed, or in answer to a notification, or exit): DMA is dropped. */
   released = false;
-  readonly frames: (Frame | null)[];
-  // Plain arrays: most pins are a few pages, and small typed arrays cost
-  // more to allocate than they save.
-  readonly gens: number[];
-  readonly mode: number[];
-  /** The file page each pinned page was (null: anonymous memory or a private copy). */
-  readonly files: (FileState | null)[];
-  readonly fpages: number[];
+  // Per-page records, allocated only for a pin that takes pages (an ODP
+  // mirror or a refused pin has none); plain arrays: most pins are a few
+  // pages, and small typed arrays cost more to allocate than they save.
+  frames: (Frame | null)[] = NO_PAGES;
+  gens: number[] = NO_PAGES;
+  mode: number[] = NO_PAGES;
+  /** The file page each pinned page was (null: anonymous memory or a private copy); allocated at the first file page. */
+  files: (FileState | null)[] = NO_PAGES;
+  fpages: number[] = NO_PAGES;
   /** The event that redirected or revoked pages of this pin. */
   redirectedBy: CauseLink | null = null;
   leaks: Leak[] | null = null;
   blocking: PendingOp[] | null = null;
+  /**
+   * Every page still points at the frame it was pinned on, owned, same
+   * generation (no free, disconnect, redirect or revoke since): DMA can
+   * only race writeback, so it skips the per-page frame checks.
+   */
+  settled = true;
+  /** Some page is a page-cache file page (the only kind writeback touches). */
+  wbPages = false;
   /** Pages holding a frame reference. */
   refPages = 0;
   constructor(
@@ -58,11 +70,23 @@ export class Pin {
     readonly vpage0: number,
     readonly npages: number,
     readonly link: CauseLink,
-  ) {
-    this.frames = new Array<Frame | null>(npages).fill(null);
-    this.gens = new Array<number>(npages).fill(0);
-    this.mode = new Array<number>(npages).fill(P_ABSENT);
-    this.files = new Array<FileState | null>(npages).fill(null);
-    this.fpages = new Array<number>(npages).fill(0);
+  ) {}
+
+  /** The pin takes pages: one record per page, nothing held yet. */
+  takePages(): void {
+    const n = this.npages;
+    this.frames = new Array<Frame | null>(n).fill(null);
+    this.gens = new Array<number>(n).fill(0);
+    this.mode = new Array<number>(n).fill(P_ABSENT);
+  }
+
+  /** Page i is page `fpage` of file `f`. */
+  setFilePage(i: number, f: FileState, fpage: number): void {
+    if (this.files === NO_PAGES) {
+      this.files = new Array<FileState | null>(this.npages).fill(null);
+      this.fpages = new Array<number>(this.npages).fill(0);
+    }
+    this.files[i] = f;
+    this.fpages[i] = fpage;
   }
 }

@@ -4,6 +4,8 @@
 import type { IndexedEvent } from '../trace/events.js';
 import type { StrategyCollector } from '../analysis/collector.js';
 import { policyFor } from '../strategies/index.js';
+import { dma } from './dma.js';
+import { pin, unpin } from './pins.js';
 import { LinkCache, StrategyReplay } from './state.js';
 import type { FindingSink, StrategyId } from './types.js';
 
@@ -15,6 +17,7 @@ export interface ReplayOptions {
 export class Replay {
   readonly states: StrategyReplay[];
   private readonly observers: (StrategyCollector[] | null)[];
+  private readonly observed: boolean;
   lastTs: number | null = null;
 
   /** `sinks[i]` receive strategy i's findings; collectors with observe() also see every event. */
@@ -29,20 +32,45 @@ export class Replay {
       const obs = (list as Partial<StrategyCollector>[]).filter((c) => typeof c.observe === 'function') as StrategyCollector[];
       return obs.length ? obs : null;
     });
+    this.observed = this.observers.some((o) => o !== null);
   }
 
   feed(ev: IndexedEvent): void {
     const ts = ev.ts;
     const states = this.states;
-    for (let i = 0; i < states.length; i++) {
+    const n = states.length;
+    if (this.observed) {
+      for (let i = 0; i < n; i++) {
+        const st = states[i]!;
+        if (st.timers.next < ts) st.fireBefore(ts);
+        st.apply(ev);
+        const obs = this.observers[i];
+        if (obs) {
+          const g = st.gauges();
+          for (const o of obs) o.observe!(ev, g);
+        }
+      }
+      this.lastTs = ts;
+      return;
+    }
+    // Strategies are independent: each one's timers fire before it sees
+    // the event, and the event's type is looked at once, not per strategy.
+    for (let i = 0; i < n; i++) {
       const st = states[i]!;
       if (st.timers.next < ts) st.fireBefore(ts);
-      st.apply(ev);
-      const obs = this.observers[i];
-      if (obs) {
-        const g = st.gauges();
-        for (const o of obs) o.observe!(ev, g);
-      }
+    }
+    switch (ev.type) {
+      case 'dma':
+        for (let i = 0; i < n; i++) dma(states[i]!, ev);
+        break;
+      case 'pin':
+        for (let i = 0; i < n; i++) pin(states[i]!, ev);
+        break;
+      case 'unpin':
+        for (let i = 0; i < n; i++) unpin(states[i]!, ev.pin, ts);
+        break;
+      default:
+        for (let i = 0; i < n; i++) states[i]!.apply(ev);
     }
     this.lastTs = ts;
   }

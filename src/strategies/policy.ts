@@ -1,7 +1,7 @@
 // The one interface every strategy implements: what happens to long-term
 // pinned pages when the filesystem or mm wants them back. Everything else
 // (page faults, DMA, frees, timers) is common replay behaviour
-// (src/replay/state.ts); the defaults are today's kernel (base.ts).
+// (src/replay/); the defaults are today's kernel (base.ts).
 import type { DeviceState } from '../model/device.js';
 import type { Pin } from '../model/pin.js';
 import type { StrategyId } from '../replay/types.js';

@@ -1,0 +1,165 @@
+// DMA in one strategy's replay: a pinned page's frame reused, freed,
+// redirected or revoked under the device; an ODP mirror re-faulting
+// through the address space as it is now (and the DMA in flight an
+// invalidation must wait for).
+import type { IndexedEvent } from '../trace/events.js';
+import type { FileState } from '../model/file.js';
+import { OWNED } from '../model/frame.js';
+import { K_ODP, K_REFUSED, P_DUMMY, P_FRAME, P_REVOKED, type Pin } from '../model/pin.js';
+import type { StrategyReplay } from './state.js';
+import type { CauseLink } from './types.js';
+
+/** odp: a DMA in flight on file pages [lo, hi] until `end`. */
+export interface Inflight {
+  end: number;
+  pin: Pin;
+  link: CauseLink;
+  file: FileState;
+  lo: number;
+  hi: number;
+}
+
+export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' }>): void {
+  const pin = st.m.pins.get(ev.pin);
+  if (!pin || pin.released || pin.kind === K_REFUSED || pin.dev.hung) return void st.dropped++;
+  if (pin.kind === K_ODP) return odpDma(st, pin, ev);
+  const ps = st.ps;
+  const start = pin.addr + ev.off;
+  const end = Math.min(start + ev.len, pin.addr + pin.len);
+  const write = ev.dir === 'write';
+  if (pin.settled) {
+    // Nothing moved under the pin: only a write into a page under writeback can matter.
+    if (write && pin.wbPages) settledWrite(st, pin, ev, start, end);
+    return;
+  }
+  let reusedB = 0, reusedI = -1, lostB = 0, lostI = -1, faultB = 0, faultI = -1, raceB = 0, raceI = -1;
+  for (let v = Math.floor(start / ps); v * ps < end; v++) {
+    const i = v - pin.vpage0;
+    const b = Math.min(end, (v + 1) * ps) - Math.max(start, v * ps);
+    const mode = pin.mode[i]!;
+    if (mode === P_FRAME) {
+      const fr = pin.frames[i]!;
+      if (fr.state === OWNED) {
+        if (fr.gen !== pin.gens[i]) {
+          reusedB += b;
+          if (reusedI < 0) reusedI = i;
+        } else if (write && fr.file !== null && fr.file.writeback.size > 0 && fr.file.writeback.has(fr.page)) {
+          raceB += b;
+          if (raceI < 0) raceI = i;
+        }
+      } else {
+        lostB += b;
+        if (lostI < 0) lostI = i;
+      }
+    } else if (mode === P_DUMMY) {
+      lostB += b;
+      if (lostI < 0) lostI = i;
+    } else if (mode === P_REVOKED) {
+      faultB += b;
+      if (faultI < 0) faultI = i;
+    } // P_ABSENT: nothing was pinned there; GUP returned fewer pages
+  }
+  if (reusedB === 0 && lostB === 0 && faultB === 0 && raceB === 0) return;
+  if (reusedB > 0) {
+    const fr = pin.frames[reusedI]!;
+    st.emit(write ? 'corruption' : 'info_leak', ev.ts, reusedB, pin.pid, pin, fileName(pin, reusedI),
+      pageOf(pin, reusedI), pin.link, fr.freedBy, fr.reusedBy, ev);
+  }
+  if (lostB > 0) {
+    const fr = pin.frames[lostI];
+    const why = pin.mode[lostI] === P_DUMMY ? pin.redirectedBy : (fr?.freedBy ?? null);
+    st.emit(write ? 'lost_write' : 'stale_read', ev.ts, lostB, pin.pid, pin, fileName(pin, lostI),
+      pageOf(pin, lostI), pin.link, why, null, ev);
+  }
+  if (faultB > 0) {
+    st.emit('dma_fault', ev.ts, faultB, pin.pid, pin, fileName(pin, faultI), pageOf(pin, faultI),
+      pin.link, pin.redirectedBy, null, ev);
+    if (!pin.dev.faultTolerant) {
+      pin.dev.hung = true;
+      st.emit('device_hang', ev.ts, 0, pin.pid, pin, null, null, pin.link, pin.redirectedBy, null, ev);
+    }
+  }
+  if (raceB > 0) {
+    const f = pin.files[raceI] ?? pin.frames[raceI]!.file;
+    st.emit('writeback_race', ev.ts, raceB, pin.pid, pin, fileName(pin, raceI), pageOf(pin, raceI),
+      pin.link, f?.wbLink ?? null, null, ev);
+  }
+}
+
+/** A write DMA through a settled pin: each page's frame is still its file's page, so the pin's own record says which. */
+function settledWrite(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, { type: 'dma' }>, start: number, end: number): void {
+  const ps = st.ps;
+  let raceB = 0, raceI = -1;
+  for (let v = Math.floor(start / ps); v * ps < end; v++) {
+    const i = v - pin.vpage0;
+    const f = pin.files[i];
+    if (f && f.writeback.size > 0 && f.writeback.has(pin.fpages[i]!)) {
+      raceB += Math.min(end, (v + 1) * ps) - Math.max(start, v * ps);
+      if (raceI < 0) raceI = i;
+    }
+  }
+  if (raceB > 0) {
+    st.emit('writeback_race', ev.ts, raceB, pin.pid, pin, fileName(pin, raceI), pageOf(pin, raceI),
+      pin.link, pin.files[raceI]!.wbLink, null, ev);
+  }
+}
+
+/** Drops transfers done by `now`, in place (kept in arrival order). */
+export function pruneInflight(st: StrategyReplay, now: number): void {
+  const a = st.inflight;
+  let w = 0;
+  for (let k = 0; k < a.length; k++) if (a[k]!.end > now) a[w++] = a[k]!;
+  a.length = w;
+}
+
+export function fileName(pin: Pin, i: number): string | null {
+  return pin.files[i]?.name ?? null;
+}
+
+export function pageOf(pin: Pin, i: number): number {
+  return pin.files[i] ? pin.fpages[i]! : i;
+}
+
+/** An ODP registration's DMA re-faults through the address space as it is now. */
+export function odpDma(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, { type: 'dma' }>): void {
+  const m = st.m;
+  const ps = st.ps;
+  const as = m.spaces.get(pin.pid);
+  const start = pin.addr + ev.off;
+  const end = Math.min(start + ev.len, pin.addr + pin.len);
+  const write = ev.dir === 'write';
+  let faultB = 0, faultI = -1, faultFile: string | null = null, faultPage = 0;
+  let why: CauseLink | null = null;
+  let inf: Inflight | null = null;
+  const dur = ev.dur ?? 0;
+  let link: CauseLink | null = null;
+  for (let v = Math.floor(start / ps); v * ps < end; v++) {
+    const b = Math.min(end, (v + 1) * ps) - Math.max(start, v * ps);
+    // A write fault fills a hole inside EOF; a read of a hole sees zeros.
+    const r = write ? m.resolve(as, v, true, true, (link ??= st.links.get(ev))) : m.resolve(as, v, false, false, null);
+    if (!r.map || r.pastEof) {
+      faultB += b;
+      if (faultI < 0) {
+        faultI = v - pin.vpage0;
+        faultFile = r.map?.file?.name ?? null;
+        faultPage = r.map?.file ? Math.floor((r.map.off + (v * ps - r.map.start)) / ps) : faultI;
+        why = r.map ? (r.map.file?.shrunkBy ?? null) : (as?.unmappedBy ?? null);
+      }
+    } else if (dur > 0 && r.file) {
+      if (inf && inf.file === r.file) {
+        inf.lo = Math.min(inf.lo, r.fpage);
+        inf.hi = Math.max(inf.hi, r.fpage);
+      } else if (!inf) {
+        inf = { end: ev.ts + dur, pin, link: (link ??= st.links.get(ev)), file: r.file, lo: r.fpage, hi: r.fpage };
+      }
+    }
+  }
+  if (inf) {
+    // Keep only transfers still in flight: memory follows concurrency, not events.
+    if (st.inflight.length >= 64) pruneInflight(st, ev.ts);
+    st.inflight.push(inf);
+  }
+  if (faultB > 0) {
+    st.emit('dma_fault', ev.ts, faultB, pin.pid, pin, faultFile, faultPage, pin.link, why, null, ev);
+  }
+}

@@ -1,0 +1,59 @@
+// The lease-break deadline (notify, kill): pages of a pin still held are
+// bounce-copied when the device can be repointed, else the owner is killed.
+import { DRAM } from '../model/frame.js';
+import type { PendingOp } from '../model/pending.js';
+import { P_FRAME, type Pin } from '../model/pin.js';
+import { releasePin } from './pins.js';
+import type { StrategyReplay } from './state.js';
+import { range } from './truncate.js';
+import { tearDown } from './mmap.js';
+
+/** The lease-break deadline: bounce-copy or kill for every notified pin still held. */
+export function deadline(st: StrategyReplay, op: PendingOp, t: number): void {
+  op.deadlinePassed = true;
+  const ps = st.ps;
+  let bounced = 0;
+  let firstBounced: Pin | null = null;
+  const [lo, hi] = range(st, op);
+  for (const p of op.notified) {
+    if (p.released || !p.blocking?.includes(op)) continue;
+    if (st.policy.atDeadline(p) === 'bounce') {
+      // Copy the pinned pages to bounce pages and repoint the device at them.
+      for (let i = 0; i < p.npages; i++) {
+        const fr = p.frames[i];
+        if (!fr || p.mode[i] !== P_FRAME || fr.file !== op.file || fr.page < lo || fr.page >= hi) continue;
+        st.m.drop(p, i);
+        const b = st.m.pools.alloc(DRAM, op.link);
+        st.m.hold(p, i, b);
+        st.m.pools.disconnect(b, op.link);
+        bounced++;
+      }
+      firstBounced ??= p;
+      p.blocking.splice(p.blocking.indexOf(op), 1);
+      op.blockers--;
+    } else {
+      kill(st, p.pid, t, op);
+    }
+  }
+  if (bounced > 0) {
+    st.emit('bounce_copy', t, bounced * ps, firstBounced!.pid, firstBounced, op.file.name, lo,
+      firstBounced!.link, op.link, null, null);
+  }
+  if (op.blockers === 0) st.ready.push(op);
+}
+
+export function kill(st: StrategyReplay, pid: number, t: number, op: PendingOp): void {
+  const m = st.m;
+  if (m.killed.has(pid)) return;
+  m.killed.add(pid);
+  let pages = 0;
+  let first: Pin | null = null;
+  for (const p of m.pins.values()) {
+    if (p.pid !== pid) continue;
+    if (op.notified.includes(p)) first ??= p;
+    pages += p.refPages;
+    releasePin(st, p, t);
+  }
+  st.emit('killed', t, pages * st.ps, pid, first, op.file.name, null, first?.link ?? null, op.link, null, null);
+  tearDown(st, pid, op.link);
+}

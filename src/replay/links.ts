@@ -1,0 +1,27 @@
+// Causal links: the (index, type, ts, file, pid) of an event that a
+// finding's chain names. One per event, shared by every strategy.
+import type { IndexedEvent } from '../trace/events.js';
+import type { CauseLink } from './types.js';
+
+export function linkOf(ev: IndexedEvent): CauseLink {
+  const l: CauseLink = { index: ev.index, type: ev.type, ts: ev.ts };
+  if ('file' in ev && typeof ev.file === 'string') l.file = ev.file;
+  if ('pid' in ev && typeof ev.pid === 'number') l.pid = ev.pid;
+  return l;
+}
+
+/**
+ * The causal link of the event being replayed, built once and shared by
+ * every strategy (links are never mutated).
+ */
+export class LinkCache {
+  private ev: IndexedEvent | null = null;
+  private l: CauseLink | null = null;
+  get(ev: IndexedEvent): CauseLink {
+    if (this.ev !== ev) {
+      this.ev = ev;
+      this.l = linkOf(ev);
+    }
+    return this.l!;
+  }
+}

@@ -1,0 +1,94 @@
+// Pins in one strategy's replay: get_user_pages / pin_user_pages (the
+// policy admits, refuses or mirrors long-term ones), unpin, and a pin
+// letting go of its frames early (notified release, kill, exit).
+import type { IndexedEvent } from '../trace/events.js';
+import { K_ODP, K_REFUSED, Pin } from '../model/pin.js';
+import type { StrategyReplay } from './state.js';
+
+export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' }>): void {
+  const m = st.m;
+  if (m.killed.has(ev.pid)) return void st.dropped++;
+  const ps = st.ps;
+  const v0 = Math.floor(ev.addr / ps);
+  const n = Math.floor((ev.addr + ev.len - 1) / ps) - v0 + 1;
+  const longterm = ev.longterm ?? false;
+  const write = ev.write ?? false;
+  const link = st.links.get(ev);
+  const pin = new Pin(ev.pin, ev.pid, m.device(ev.dev), longterm, write, ev.addr, ev.len, v0, n, link);
+  const old = m.pins.get(ev.pin);
+  if (old) {
+    // The trace reuses a handle the strategy still knows (released early): the old one is gone for good.
+    releasePin(st, old, ev.ts);
+  }
+  m.pins.set(ev.pin, pin);
+  const as = m.spaces.get(ev.pid);
+  if (longterm) {
+    let dax = false;
+    let sharedDirty = false;
+    let firstFile: string | null = null;
+    for (let i = 0; i < n && as && st.policy.needsTarget; i++) {
+      const map = as.find((v0 + i) * ps);
+      if (map?.file) {
+        firstFile ??= map.file.name;
+        if (map.file.dax) dax = true;
+        if (map.shared && map.file.dirtyTracked) sharedDirty = true;
+      }
+    }
+    const adm = st.policy.admit(pin.dev, write, { dax, sharedDirtyTracked: sharedDirty });
+    if (adm === 'refuse') {
+      pin.kind = K_REFUSED;
+      if (!st.policy.needsTarget && as) firstFile = as.find(ev.addr)?.file?.name ?? null;
+      st.emit('pin_refused', ev.ts, ev.len, ev.pid, pin, firstFile, null, link, null, null, null);
+      return;
+    }
+    if (adm === 'odp') {
+      pin.kind = K_ODP;
+      return;
+    }
+  }
+  pin.takePages();
+  for (let i = 0; i < n; i++) {
+    const r = m.resolve(as, v0 + i, write, true, link);
+    if (r.frame) {
+      if (r.file) {
+        pin.setFilePage(i, r.file, r.fpage);
+        if (r.file.dirtyTracked) pin.wbPages = true;
+      }
+      m.hold(pin, i, r.frame);
+    }
+  }
+}
+
+export function unpin(st: StrategyReplay, handle: number, ts: number): void {
+  const pin = st.m.pins.get(handle);
+  if (!pin) return;
+  releasePin(st, pin, ts);
+  st.m.pins.delete(handle);
+  st.drain(ts);
+}
+
+/**
+ * The pin lets go of its frames. When the strategy releases it early (a
+ * notified owner, a kill) the trace still holds the handle, and DMA on it
+ * is dropped until the trace's own unpin.
+ */
+export function releasePin(st: StrategyReplay, pin: Pin, ts: number): void {
+  if (!pin.released) {
+    st.m.dropAll(pin);
+    pin.released = true;
+  }
+  if (pin.leaks) {
+    for (const l of pin.leaks) {
+      st.emit('block_leak', l.ts, l.pages * st.ps, pin.pid, pin, l.file, l.page, pin.link, l.link, null, null,
+        Math.max(0, ts - l.ts));
+    }
+    pin.leaks = null;
+  }
+  if (pin.blocking) {
+    for (const op of pin.blocking) {
+      op.blockers--;
+      if (op.blockers === 0) st.ready.push(op);
+    }
+    pin.blocking = null;
+  }
+}

@@ -1,0 +1,188 @@
+// Truncate and punch hole in one strategy's replay: queued per file
+// (i_rwsem), started when they reach the head, waiting for pins (DAX
+// short-term pins, lease breaks) or DMA in flight (odp), then completed:
+// pinned pages leak, are redirected or revoked, frames are freed.
+import type { IndexedEvent } from '../trace/events.js';
+import type { FileState } from '../model/file.js';
+import type { Frame } from '../model/frame.js';
+import { PendingOp } from '../model/pending.js';
+import { P_DUMMY, P_FRAME, P_REVOKED, type Pin } from '../model/pin.js';
+import { pruneInflight, type Inflight } from './dma.js';
+import { dropAnon } from './mmap.js';
+import { T_DEADLINE, T_INFLIGHT, T_RELEASE, type StrategyReplay } from './state.js';
+
+export function fileOp(st: StrategyReplay, ev: IndexedEvent & { file: string }, kind: 'truncate' | 'punch_hole', size: number, off: number, len: number): void {
+  const pid = (ev as { pid?: number }).pid;
+  if (pid !== undefined && st.m.killed.has(pid)) return void st.dropped++;
+  const f = st.m.file(ev.file);
+  const op = new PendingOp(kind, f, size, off, len, ev.ts, st.links.get(ev));
+  f.queue.push(op);
+  // i_rwsem: operations on one file go one at a time.
+  if (f.queue.length === 1) startOp(st, op, ev.ts);
+  st.drain(ev.ts);
+}
+
+/** File pages [lo, hi) the operation removes, as the file is now. */
+export function range(st: StrategyReplay, op: PendingOp): [number, number] {
+  const ps = st.ps;
+  const n = op.file.pageCount(ps);
+  if (op.kind === 'truncate') return [Math.ceil(op.size / ps), n];
+  return [Math.ceil(op.off / ps), Math.min(Math.floor((op.off + op.len) / ps), n)];
+}
+
+/** Frames of file pages [lo, hi), ascending (an owned frame knows its page), by whichever of range or map is smaller. */
+export function framesIn(st: StrategyReplay, f: FileState, lo: number, hi: number): Frame[] {
+  const out: Frame[] = [];
+  if (hi <= lo) return out;
+  if (hi - lo <= f.pages.size) {
+    for (let p = lo; p < hi; p++) {
+      const fr = f.pages.get(p);
+      if (fr) out.push(fr);
+    }
+  } else {
+    for (const fr of f.pages.values()) if (fr.page >= lo && fr.page < hi) out.push(fr);
+    out.sort((a, b) => a.page - b.page);
+  }
+  return out;
+}
+
+/** Live pins (with frame references) on frames of [lo, hi), in pin order. */
+export function pinsOn(st: StrategyReplay, frames: Frame[]): Pin[] {
+  let set: Set<Pin> | null = null;
+  for (const fr of frames) {
+    if (fr.pins.length === 0) continue;
+    set ??= new Set();
+    for (const p of fr.pins) set.add(p);
+  }
+  return set ? [...set].sort((a, b) => a.link.index - b.link.index) : [];
+}
+
+export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
+  op.started = true;
+  op.t0 = t;
+  if (st.policy.ignoresPins) return completeOp(st, op, t);
+  const [lo, hi] = range(st, op);
+  const frames = framesIn(st, op.file, lo, hi);
+  const pins = pinsOn(st, frames);
+  for (const fr of frames) if (fr.pins.length) op.pinnedPages++;
+  const lt = pins.filter((p) => p.longterm);
+  if (lt.length > 0 && st.policy.onTruncate(lt[0]!) === 'fail') {
+    st.emit('op_failed', op.ts, op.pinnedPages * st.ps, op.link.pid ?? null, lt[0]!, op.file.name, lo,
+      op.link, null, null, null, undefined, lt.map((p) => p.link));
+    op.done = true;
+    return next(st, op, t);
+  }
+  let waits = false;
+  for (const p of pins) {
+    let blocks = false;
+    if (!p.longterm) {
+      // dax_layout_busy_page(): a DAX truncate waits for short-term pins (O_DIRECT) to go.
+      blocks = op.file.dax;
+    } else if (st.policy.onTruncate(p) === 'wait') {
+      blocks = true;
+      waits = true;
+      op.notified.push(p);
+      const resp = st.m.notifyResponse.get(p.pid);
+      if (resp !== undefined) st.arm(t + resp, { kind: T_RELEASE, op, pin: p });
+    }
+    if (blocks) {
+      (p.blocking ??= []).push(op);
+      op.blockers++;
+      op.waitedOn.push(p);
+    }
+  }
+  if (waits) st.arm(t + st.opts.leaseBreakNs, { kind: T_DEADLINE, op, pin: null });
+  if (st.policy.id === 'odp' && st.inflight.length) {
+    // The invalidation waits for DMA in flight on the pages (mmu_interval_read_retry).
+    pruneInflight(st, t);
+    for (const x of st.inflight) {
+      if (x.file === op.file && x.hi >= lo && x.lo < hi && x.end > op.inflightUntil) {
+        op.inflightUntil = x.end;
+        op.inflightBy = x;
+      }
+    }
+    if (op.inflightUntil > t) {
+      // Bytes of the stall: the removed pages that DMA was in flight on.
+      let busy = 0;
+      for (const x of st.inflight) {
+        if (x.file === op.file && x.hi >= lo && x.lo < hi) busy = Math.max(busy, Math.min(hi, x.hi + 1) - Math.max(lo, x.lo));
+      }
+      op.pinnedPages = Math.max(op.pinnedPages, busy);
+      st.arm(op.inflightUntil, { kind: T_INFLIGHT, op, pin: null });
+    }
+  }
+  if (op.blockers === 0 && op.inflightUntil <= t) completeOp(st, op, t);
+}
+
+export function completeOp(st: StrategyReplay, op: PendingOp, t: number): void {
+  const m = st.m;
+  const f = op.file;
+  const [lo, hi] = range(st, op);
+  const frames = framesIn(st, f, lo, hi);
+  const keep = !st.policy.ignoresPins;
+  if (keep) {
+    for (const p of pinsOn(st, frames)) {
+      if (!p.longterm) continue; // short-term pins keep an orphan until their unpin
+      const act = st.policy.onTruncate(p);
+      let leaked = 0;
+      let firstPage = -1;
+      for (let i = 0; i < p.npages; i++) {
+        const fr = p.frames[i];
+        if (!fr || p.mode[i] !== P_FRAME || fr.file !== f || fr.page < lo || fr.page >= hi) continue;
+        if (act === 'dummy' || act === 'revoke') {
+          m.drop(p, i);
+          p.mode[i] = act === 'dummy' ? P_DUMMY : P_REVOKED;
+          p.settled = false;
+          p.frames[i] = fr; // remembered for the chain; no reference held
+          p.redirectedBy = op.link;
+        } else if (f.dax) {
+          leaked++;
+          if (firstPage < 0) firstPage = fr.page;
+        }
+      }
+      if (leaked > 0) (p.leaks ??= []).push({ link: op.link, ts: t, pages: leaked, file: f.name, page: firstPage });
+    }
+  }
+  // Ascending page index, the file's pages before private copies: the last freed is the first reused.
+  for (const fr of frames) {
+    f.pages.delete(fr.page);
+    m.release(fr, op.link, keep);
+  }
+  if (op.kind === 'truncate') {
+    // truncate_pagecache() unmaps private COW copies past the new size too; a hole punch keeps them.
+    for (const as of m.spaces.values()) {
+      for (const map of as.maps) {
+        if (map.file !== f || map.shared) continue;
+        const vaLo = map.start + Math.max(0, lo * st.ps - map.off);
+        if (vaLo >= map.end) continue;
+        dropAnon(st, as, Math.floor(vaLo / st.ps), Math.ceil(map.end / st.ps), op.link);
+      }
+    }
+    if (op.size < f.size) f.shrunkBy = op.link;
+    f.size = op.size;
+  }
+  if (t > op.ts) stall(st, op, t - op.ts, lo, false);
+  op.done = true;
+  st.retire(op);
+  for (const p of op.waitedOn) {
+    if (p.blocking) {
+      const k = p.blocking.indexOf(op);
+      if (k >= 0) p.blocking.splice(k, 1);
+    }
+  }
+  next(st, op, t);
+}
+
+export function stall(st: StrategyReplay, op: PendingOp, dur: number, lo: number, pending: boolean): void {
+  const inf = op.inflightBy as Inflight | null;
+  const pin = op.waitedOn[0] ?? inf?.pin ?? null;
+  st.emit('stall', op.ts, op.pinnedPages * st.ps, op.link.pid ?? null, pin, op.file.name, lo,
+    inf?.pin.link ?? null, inf?.link ?? null, op.link, null, dur, op.waitedOn.map((p) => p.link), pending);
+}
+
+export function next(st: StrategyReplay, op: PendingOp, t: number): void {
+  const q = op.file.queue;
+  if (q[0] === op) q.shift();
+  const nx = q[0];
+  if (nx && !nx.started) startOp(st, nx, t);
+}
