@@ -86,8 +86,10 @@ export interface ReportData {
 const BASE_BIN_NS = 1000;
 const KIND_RANK = new Map<FindingKind, number>(FINDING_KINDS.map((k, i) => [k, i]));
 
+type Severity = Pick<WorstFinding, 'kind' | 'bytes' | 'ts' | 'chain'>;
+
 /** Worse first: the kind's place in model.md's table (corruption first), then bytes, then time. */
-export function compareSeverity(a: WorstFinding, b: WorstFinding): number {
+export function compareSeverity(a: Severity, b: Severity): number {
   return (KIND_RANK.get(a.kind)! - KIND_RANK.get(b.kind)!) || (b.bytes - a.bytes) || (a.ts - b.ts)
     || ((a.chain.at(-1)?.index ?? 0) - (b.chain.at(-1)?.index ?? 0));
 }
@@ -99,9 +101,11 @@ class ReportCollector implements StrategyCollector<ReportData> {
   private minBin = Infinity;
   private maxBin = -Infinity;
   private stalls = new Map<number, number>();
-  private files = new Map<string, { pageBin: number; cells: Map<string, WhereCell> }>();
+  private files = new Map<string, { pageBin: number; cells: Map<number, WhereCell> }>();
   private other = { count: 0, bytes: 0 };
   private worst: WorstFinding[] = [];
+  /** After a trim, the last finding kept: one not worse than it can never make the table. */
+  private worstCutoff: WorstFinding | null = null;
   private leakByteNs = 0;
   private readonly nWorst: number;
   private readonly maxBins: number;
@@ -158,10 +162,10 @@ class ReportCollector implements StrategyCollector<ReportData> {
       this.files.set(f.file!, entry);
     }
     addCell(entry.cells, Math.floor(f.page! / entry.pageBin), kind, 1, f.bytes);
-    // Too many distinct cells: make each cell cover twice the pages.
-    while (distinctBins(entry.cells) > this.maxPageBins) {
+    // Too many distinct cells: make each cell cover twice the pages (never more bins than cells).
+    while (entry.cells.size > this.maxPageBins && distinctBins(entry.cells) > this.maxPageBins) {
       entry.pageBin *= 2;
-      const merged = new Map<string, WhereCell>();
+      const merged = new Map<number, WhereCell>();
       for (const c of entry.cells.values()) addCell(merged, Math.floor(c.bin / 2), c.kind, c.count, c.bytes);
       entry.cells = merged;
     }
@@ -169,6 +173,7 @@ class ReportCollector implements StrategyCollector<ReportData> {
 
   private addWorst(f: Finding): void {
     if (this.nWorst === 0) return;
+    if (this.worstCutoff !== null && compareSeverity(f, this.worstCutoff) >= 0) return;
     this.worst.push({
       kind: f.kind, ts: f.ts, bytes: f.bytes, pid: f.pid, dev: f.dev, pin: f.pin, file: f.file, page: f.page,
       ...(f.dir ? { dir: f.dir } : {}), ...(f.dur_ns !== undefined ? { dur_ns: f.dur_ns } : {}),
@@ -182,6 +187,7 @@ class ReportCollector implements StrategyCollector<ReportData> {
   private trimWorst(): void {
     this.worst.sort(compareSeverity);
     this.worst.length = Math.min(this.worst.length, this.nWorst);
+    if (this.worst.length === this.nWorst) this.worstCutoff = this.worst[this.nWorst - 1]!;
   }
 
   finish(lastTs: number | null): ReportData {
@@ -216,8 +222,8 @@ function mergeCounts(into: Map<number, Partial<Record<FindingKind, number>>>, i:
   into.set(i, t);
 }
 
-function addCell(cells: Map<string, WhereCell>, bin: number, kind: WhereKind, count: number, bytes: number): void {
-  const key = `${bin}:${kind}`;
+function addCell(cells: Map<number, WhereCell>, bin: number, kind: WhereKind, count: number, bytes: number): void {
+  const key = bin * WHERE_KINDS.length + WHERE_KINDS.indexOf(kind);
   const c = cells.get(key);
   if (c) {
     c.count += count;
@@ -225,7 +231,7 @@ function addCell(cells: Map<string, WhereCell>, bin: number, kind: WhereKind, co
   } else cells.set(key, { bin, kind, count, bytes });
 }
 
-function distinctBins(cells: Map<string, WhereCell>): number {
+function distinctBins(cells: Map<number, WhereCell>): number {
   const s = new Set<number>();
   for (const c of cells.values()) s.add(c.bin);
   return s.size;
