@@ -8,7 +8,7 @@
 // already released fell outside the window: the caller decides (error, or
 // a counted drop under --lenient).
 
-import { MinHeap } from './min-heap.js';
+import { MinHeap } from '../model/min-heap.js';
 
 export interface Timed {
   ts: number;

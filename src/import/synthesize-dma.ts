@@ -6,7 +6,7 @@
 // PERIOD from its pin until its unpin (or its process's exit). Findings of
 // such a trace say what WOULD happen under that pattern, not what did.
 import type { TraceEvent } from '../trace/events.js';
-import { MinHeap } from './min-heap.js';
+import { MinHeap } from '../model/min-heap.js';
 
 export type SynthDir = 'write' | 'read' | 'mixed';
 

@@ -1,5 +1,6 @@
 // A binary min-heap ordered by (key, arrival): equal keys leave in the
-// order they came, so everything the importer releases is deterministic.
+// order they came, so whatever leaves it (timers firing, events the
+// importer releases) is deterministic.
 interface Slot<T> {
   key: number;
   seq: number;
@@ -7,7 +8,7 @@ interface Slot<T> {
 }
 
 export class MinHeap<T> {
-  private readonly h: Slot<T>[] = [];
+  private h: Slot<T>[] = [];
   private seq = 0;
 
   get size(): number {
@@ -34,6 +35,11 @@ export class MinHeap<T> {
       [h[i], h[p]] = [h[p]!, h[i]!];
       i = p;
     }
+  }
+
+  /** Keeps only the items `keep` accepts; their order is unchanged (a sorted array is a valid heap). */
+  retain(keep: (item: T) => boolean): void {
+    this.h = this.h.filter((s) => keep(s.item)).sort((a, b) => a.key - b.key || a.seq - b.seq);
   }
 
   pop(): T | undefined {
