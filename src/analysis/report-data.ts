@@ -4,7 +4,7 @@
 // the result is plain, structured-cloneable data.
 import type { CollectorFactory, StrategyCollector } from './collector.js';
 import type { TraceHeader } from '../trace/source.js';
-import { FINDING_KINDS, type CauseLink, type Finding, type FindingKind, type StrategyId } from '../replay/types.js';
+import { FINDING_KINDS, type Finding, type FindingKind, type StrategyId } from '../replay/types.js';
 
 /** The kinds the "where" heatmap shows: data that went to the wrong place. */
 export const WHERE_KINDS = ['corruption', 'lost_write'] as const;
@@ -49,21 +49,7 @@ export interface WhereFile {
 }
 
 /** A finding of the worst-N table, with its chain (all the words need). */
-export interface WorstFinding {
-  kind: FindingKind;
-  ts: number;
-  bytes: number;
-  pid: number | null;
-  dev: string | null;
-  pin: number | null;
-  file: string | null;
-  page: number | null;
-  dir?: 'read' | 'write';
-  dur_ns?: number;
-  /** stall: still waiting when the trace ended. */
-  pending?: boolean;
-  chain: CauseLink[];
-}
+export type WorstFinding = Omit<Finding, 'strategy'>;
 
 export interface ReportData {
   strategy: StrategyId;

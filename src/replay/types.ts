@@ -56,21 +56,8 @@ export interface Finding {
   pending?: boolean;
 }
 
-/** A finding as `--findings` prints it. */
-export interface FindingRecord {
-  kind: FindingKind;
-  ts: number;
-  bytes: number;
-  pid: number | null;
-  dev: string | null;
-  pin: number | null;
-  file: string | null;
-  page: number | null;
-  cause: number[];
-  dur_ns?: number;
-  /** stall: still waiting at the end of the trace. */
-  pending?: boolean;
-}
+/** A finding as `--findings` prints it: the chain reduced to event indices. */
+export type FindingRecord = Omit<Finding, 'strategy' | 'chain' | 'dir'> & { cause: number[] };
 
 /** Receives findings as the replay produces them, strategy by strategy, in trace order. */
 export interface FindingSink {
