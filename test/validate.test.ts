@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { openTrace } from '../src/trace/open.js';
 import { TraceInputError } from '../src/trace/errors.js';
+import { TraceValidator, Reject } from '../src/trace/validate.js';
 import type { IndexedEvent } from '../src/trace/events.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -164,4 +165,129 @@ test('pinscope stats <folder>: every trace under it; a bad one is reported and m
   const all = JSON.parse(r.stdout) as { path: string; events: number }[];
   assert.deepEqual(all.map((s) => [s.path, s.events]), [[join(d, 'sub', 'good.ndjson'), 9]]);
   assert.match(r.stderr, /bad\.ndjson:line 7: event 5: field 'size'/);
+});
+
+// ---- the cheaper validator's own structures, checked against plain models ----
+
+
+/** A small deterministic PRNG (mulberry32) so the random walks below are the same every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('live pins: a random walk of pin/dma/unpin/exit agrees with a Map model (growth, shrink, wrap-around, big handles)', () => {
+  const rnd = rng(42);
+  const v = new TraceValidator('walk.ndjson');
+  const model = new Map<number, { pid: number; len: number }>();
+  // Handles from a small range (reuse, collisions) and near 2^53 (the high bits folded into the slot).
+  const handle = () => (rnd() < 0.7 ? Math.floor(rnd() * 600) : Number.MAX_SAFE_INTEGER - Math.floor(rnd() * 600) * 4294967296);
+  let ts = 0;
+  let peak = 0;
+  for (let i = 0; i < 40000; i++) {
+    ts += 1;
+    const r = rnd();
+    // Phases: grow to a few hundred live pins, then drain, so the table both grows and shrinks.
+    const draining = Math.floor(i / 10000) % 2 === 1;
+    const pin = handle();
+    let ev: Record<string, unknown>;
+    let want: string | null;
+    if (r < (draining ? 0.1 : 0.45)) {
+      const pid = 1 + Math.floor(rnd() * 5);
+      const len = 4096 * (1 + Math.floor(rnd() * 4));
+      ev = { type: 'pin', ts, pid, pin, addr: 4096, len };
+      want = model.has(pin) ? 'pin_reused' : null;
+      if (!want) model.set(pin, { pid, len });
+    } else if (r < 0.7) {
+      const off = 4096 * Math.floor(rnd() * 4);
+      ev = { type: 'dma', ts, pin, off, len: 4096, dir: 'read' };
+      const p = model.get(pin);
+      want = !p ? 'no_live_pin' : off + 4096 > p.len ? 'range_overflow' : null;
+    } else if (r < 0.995) {
+      // Unpin a live pin most of the time (else the walk would rarely find one).
+      const live = [...model.keys()];
+      const h = live.length > 0 && rnd() < 0.9 ? live[Math.floor(rnd() * live.length)]! : pin;
+      ev = { type: 'unpin', ts, pin: h };
+      want = model.has(h) ? null : 'no_live_pin';
+      model.delete(h);
+    } else {
+      const pid = 1 + Math.floor(rnd() * 5);
+      ev = { type: 'exit', ts, pid };
+      want = null;
+      for (const [h, p] of model) if (p.pid === pid) model.delete(h);
+    }
+    const got = v.accept(ev, i);
+    assert.equal(got instanceof Reject ? got.reason : null, want, `event ${i}: ${JSON.stringify(ev)}`);
+    assert.equal(v.livePins, model.size, `live pins after event ${i}`);
+    peak = Math.max(peak, model.size);
+  }
+  assert.ok(peak > 200, `the walk reached ${peak} live pins`);
+});
+
+test('hex addresses: exact up to 2^53 - 1, beyond it range_overflow, and anything HEX refuses is a bad_field', () => {
+  const addr = (a: unknown, ts = 1) => new TraceValidator('hex.ndjson').accept({ type: 'munmap', ts, pid: 1, addr: a, len: 1 }, 0);
+  const ok = (a: string, n: number) => {
+    const r = addr(a);
+    assert.ok(!(r instanceof Reject), `${a}: ${r instanceof Reject ? r.detail : ''}`);
+    assert.equal((r as { addr: number }).addr, n, a);
+  };
+  ok('0x0', 0);
+  ok('0xFF', 255);
+  ok('0XaB', 0xab);
+  ok('0x7f0000001000', 0x7f0000001000);
+  ok('0x1ffffffffffffe', 2 ** 53 - 2); // with len 1, addr + len is 2^53 - 1
+  ok('0x0000000000000000000000000000001', 1); // leading zeros do not count
+  for (const big of ['0x20000000000000', '0x1fffffffffffff0', `0x${'f'.repeat(300)}`]) {
+    const r = addr(big);
+    assert.ok(r instanceof Reject, big);
+    assert.equal(r.reason, 'range_overflow', big);
+    assert.equal(r.field, 'addr', big);
+    assert.match(r.detail, /^address 0x[0-9a-f]+ is beyond 2\^53/, big);
+  }
+  for (const bad of ['0x', '0x12g', ' 0x12', '0x12 ', '12', '0b101', 'x12', '0x-1', '0x1.8', '']) {
+    const r = addr(bad);
+    assert.ok(r instanceof Reject, JSON.stringify(bad));
+    assert.equal(r.reason, 'bad_field', JSON.stringify(bad));
+    assert.equal(r.detail, `expected a hex string "0x..." or a non-negative integer, got ${JSON.stringify(bad)}`);
+  }
+});
+
+test('file names: many names that share a quick slot still tell declared, used-then-declared and twice-declared apart', () => {
+  const v = new TraceValidator('files.ndjson');
+  let ts = 0;
+  let i = 0;
+  const acc = (ev: Record<string, unknown>) => v.accept({ ts: ++ts, ...ev }, i++);
+  // Names that differ only where the slot does not look (same length, same last characters): all one slot.
+  const names = Array.from({ length: 40 }, (_, k) => `/d/${String.fromCharCode(65 + k)}x/${'m'.repeat(k % 3)}same.dat`.padEnd(30, '_'));
+  // Even names are used first (writes), in an order that keeps evicting each other from the slot.
+  for (let round = 0; round < 3; round++) {
+    for (let k = 0; k < names.length; k += 2) {
+      const r = acc({ type: 'write', file: names[(k * 7 + 2 * round) % names.length]!, off: 0, len: 1 });
+      assert.ok(!(r instanceof Reject));
+    }
+  }
+  const used = new Set<string>();
+  for (let round = 0; round < 3; round++) for (let k = 0; k < names.length; k += 2) used.add(names[(k * 7 + 2 * round) % names.length]!);
+  for (const n of names) {
+    const r = acc({ type: 'file', file: n, size: 4096 });
+    if (used.has(n)) {
+      assert.ok(r instanceof Reject, n);
+      assert.equal(r.reason, 'file_redeclared');
+      assert.match(r.detail, /is declared after being used$/);
+    } else assert.ok(!(r instanceof Reject), n);
+  }
+  for (const n of names) {
+    if (used.has(n)) continue;
+    assert.ok(!(acc({ type: 'truncate', file: n, size: 0 }) instanceof Reject));
+    const r = acc({ type: 'file', file: n, size: 1 });
+    assert.ok(r instanceof Reject);
+    assert.match(r.detail, /is declared twice$/);
+  }
+  assert.ok(used.size > 5 && used.size < names.length);
 });

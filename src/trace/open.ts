@@ -152,19 +152,22 @@ export async function openTrace(path: string, opts: ReadOptions, internals: Open
 
   /** JSON Lines: values only (it has no header records); a position is asked for when an event is refused. */
   const validateLines = (batch: RecordBatch, from: number): IndexedEvent[] => {
-    const out: IndexedEvent[] = [];
     const values = batch.values;
-    for (let k = from; k < values.length; k++) {
-      const i = index++;
+    const out: IndexedEvent[] = [];
+    // The ordinal in a local for the loop (a captured `let` is a context slot, read and written per event).
+    let i = index;
+    for (let k = from; k < values.length; k++, i++) {
       const value = values[k];
       // undefined is never a parsed JSON value: it marks a line JSON.parse refused.
       const r = value !== undefined ? validator.accept(value, i) : new Reject('malformed_json', null, `malformed JSON: ${batch.bad(k)}`);
       if (r instanceof Reject) {
+        index = i + 1;
         const err = new TraceInputError(r.reason, { file, line: batch.line(k), offset: batch.offset(k), index: i }, r.field, r.detail);
         if (!lenient) { stats.events_read = index; throw err; }
         skip(err);
       } else out.push(r);
     }
+    index = i;
     return out;
   };
 

@@ -93,48 +93,73 @@ function checkField(f: CompiledField, v: unknown): unknown {
  */
 type ShapeCheck = (obj: Record<string, unknown>) => Reject | null;
 
-/** The field checks of one type as code lines (a function body over `o`). */
+/**
+ * The field checks of one type as code lines (a function body over `o`).
+ * Each field is loaded once into its own local (v0, v1...); the success
+ * path is typed comparisons only, and a field that fails goes to `slow`,
+ * which decides and words it. `Math.floor(v) === v` after the range test
+ * is exact for every double up to 2^53 and cheaper than Number.isInteger.
+ * An address given as hex is parsed here and written back as a number.
+ */
 function shapeLines(fields: CompiledField[]): string[] {
-  const lines: string[] = ['let v;'];
+  const lines: string[] = [];
   fields.forEach((f, k) => {
     const key = JSON.stringify(f.name);
-    lines.push(`v = o[${key}];`);
-    lines.push(`if (v === undefined) { ${f.required ? `return missing(F[${k}]);` : ''} }`);
+    const v = `v${k}`;
+    lines.push(`let ${v} = o[${key}];`);
     let ok: string;
     switch (f.kind) {
       case 'ts':
       case 'uint':
-        ok = `typeof v === 'number' && v >= ${f.min} && v <= MAX && Number.isInteger(v)`;
+        ok = `typeof ${v} === 'number' && ${v} >= ${f.min} && ${v} <= MAX && Math.floor(${v}) === ${v}`;
         break;
       case 'addr':
-        ok = `(typeof v === 'number' && v >= 0 && v <= MAX && Number.isInteger(v)) ||
-          (typeof v === 'string' && (v = hexNumber(v)) <= MAX && ((o[${key}] = v), true))`;
+        ok = `(typeof ${v} === 'number' && ${v} >= 0 && ${v} <= MAX && Math.floor(${v}) === ${v}) ||
+          (typeof ${v} === 'string' && (${v} = hexNumber(${v})) <= MAX && ((o[${key}] = ${v}), true))`;
         break;
       case 'string':
-        ok = `typeof v === 'string'`;
+        ok = `typeof ${v} === 'string'`;
         break;
       case 'bool':
-        ok = 'v === true || v === false';
+        ok = `${v} === true || ${v} === false`;
         break;
       case 'enum':
-        ok = f.values!.map((x) => `v === ${JSON.stringify(x)}`).join(' || ');
+        ok = f.values!.map((x) => `${v} === ${JSON.stringify(x)}`).join(' || ');
         break;
     }
-    lines.push(`else if (!(${ok})) { const r = slow(F[${k}], o[${key}], o); if (r) return r; }`);
+    // Optional fields are checked only when present; a missing required one is worded by `missing`.
+    // An address's local may hold hexNumber's answer by now: the slow path words the value as written.
+    const given = f.kind === 'addr' ? `o[${key}]` : v;
+    const fail = f.required
+      ? `if (${v} === undefined) return missing(F[${k}]); const r = slow(F[${k}], ${given}, o); if (r) return r;`
+      : `if (${v} !== undefined) { const r = slow(F[${k}], ${given}, o); if (r) return r; }`;
+    lines.push(`if (!(${ok})) { ${fail} }`);
   });
   return lines;
 }
 
 /**
- * Number(s) when s is what HEX matches, else NaN (the slow path then words
- * the error with HEX): cheaper than the regex on every address. Number()
- * itself refuses any non-hex digit after "0x" but takes surrounding
- * whitespace, which the first and last characters rule out.
+ * The number a hex string "0x..." stands for, or NaN when it is not one
+ * (the slow path then words the error with HEX): a digit loop is cheaper
+ * than Number() or the regex on every address. Beyond 2^53 the sum is no
+ * longer exact, but it stays above MAX, which is all the caller asks.
  */
 const hexNumber = (s: string): number => {
-  const last = s.charCodeAt(s.length - 1) | 32;
-  if (s.charCodeAt(0) !== 48 || (s.charCodeAt(1) | 32) !== 120 || !((last >= 48 && last <= 57) || (last >= 97 && last <= 102))) return NaN;
-  return Number(s);
+  const n = s.length;
+  if (n < 3 || s.charCodeAt(0) !== 48 || (s.charCodeAt(1) | 32) !== 120) return NaN;
+  let x = 0;
+  for (let i = 2; i < n; i++) {
+    const c = s.charCodeAt(i);
+    let d: number;
+    if (c >= 48 && c <= 57) d = c - 48;
+    else {
+      const l = c | 32;
+      if (l >= 97 && l <= 102) d = l - 87;
+      else return NaN;
+    }
+    x = x * 16 + d;
+  }
+  return x;
 };
 
 const slow = (f: CompiledField, v: unknown, o: Record<string, unknown>): Reject | null => {
@@ -161,11 +186,13 @@ type EventCheck = (obj: Record<string, unknown>, index: number) => IndexedEvent 
 function compileEvent(
   fields: CompiledField[], v: { lastTs: number }, state: (ev: never) => Reject | null, apply: (ev: never) => void,
 ): EventCheck {
+  if (fields[0]?.name !== 'ts') throw new Error('every event type must list ts first (the generated check reads it as v0)');
   const body = ['"use strict";', 'return function check(o, index) {', ...shapeLines(fields),
-    'if (o.ts < V.lastTs) return back(o.ts, V.lastTs);',
+    // v0 is ts (first in every type): never rewritten by the checks above.
+    'if (v0 < V.lastTs) return back(v0, V.lastTs);',
     'const late = state(o);',
     'if (late !== null) return late;',
-    'V.lastTs = o.ts;',
+    'V.lastTs = v0;',
     'apply(o);',
     'o.index = index;',
     'return o;',
@@ -187,7 +214,113 @@ function checkShape(obj: Record<string, unknown>): Reject | null {
   return check(obj);
 }
 
-interface LivePin { pid: number; len: number }
+/** Why an event with no rule of its own is refused: not an object, no or unknown type, a misplaced meta. */
+function refuse(value: unknown): Reject {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return new Reject('not_an_object', null, `expected an event object, got ${shown(value)}`);
+  }
+  if ((value as { type?: unknown }).type === 'meta') {
+    return new Reject('meta_misplaced', 'type', 'a meta header may only be the first record of a trace');
+  }
+  return checkShape(value as Record<string, unknown>)!;
+}
+
+/**
+ * The live pins: handle -> (pid, len), an open-addressing table over typed
+ * arrays. A dma event looks its pin up, so this is the hottest state; a
+ * Map of objects cost a hash probe plus a load from a separate object, and
+ * an object per pin. Linear probing, deletion by shifting back (no
+ * tombstones); the table grows at half full and shrinks at an eighth, so
+ * its size follows the live pins. Handles are safe integers >= 0; -1 marks
+ * an empty slot.
+ */
+class LivePins {
+  size = 0;
+  private bits = 6;
+  private mask = 63;
+  private keys = new Float64Array(64).fill(-1);
+  private lens = new Float64Array(64);
+  private pids = new Float64Array(64);
+
+  private home(h: number): number {
+    // h | 0 keeps the low 32 bits exactly (ToInt32 is modulo 2^32); the high bits are folded in.
+    return Math.imul((h | 0) ^ ((h / 4294967296) | 0), 0x9e3779b1) >>> (32 - this.bits);
+  }
+
+  /** The slot of live pin h, or -1. */
+  find(h: number): number {
+    const keys = this.keys;
+    for (let i = this.home(h); ; i = (i + 1) & this.mask) {
+      const k = keys[i]!;
+      if (k === h) return i;
+      if (k === -1) return -1;
+    }
+  }
+
+  lenAt(slot: number): number {
+    return this.lens[slot]!;
+  }
+
+  /** Adds h, which is not live (the caller checked). */
+  add(h: number, pid: number, len: number): void {
+    if ((this.size + 1) * 2 > this.keys.length) this.resize(this.bits + 1);
+    this.put(h, pid, len);
+    this.size++;
+  }
+
+  private put(h: number, pid: number, len: number): void {
+    const keys = this.keys;
+    let i = this.home(h);
+    while (keys[i] !== -1) i = (i + 1) & this.mask;
+    keys[i] = h;
+    this.pids[i] = pid;
+    this.lens[i] = len;
+  }
+
+  /** Removes the pin at `slot`; later entries of its probe run shift back into the gap. */
+  removeAt(slot: number): void {
+    const { keys, pids, lens, mask } = this;
+    let i = slot;
+    for (let j = (i + 1) & mask; keys[j] !== -1; j = (j + 1) & mask) {
+      const home = this.home(keys[j]!);
+      // The entry at j may fill the gap at i unless its home lies cyclically in (i, j].
+      if (i <= j ? home > i && home <= j : home > i || home <= j) continue;
+      keys[i] = keys[j]!;
+      pids[i] = pids[j]!;
+      lens[i] = lens[j]!;
+      i = j;
+    }
+    keys[i] = -1;
+    this.size--;
+    if (this.bits > 6 && this.size * 8 < keys.length) this.resize(this.bits - 1);
+  }
+
+  /** Every live pin of `pid` (exits are rare: a scan is cheaper than an index per pid). */
+  handlesOf(pid: number): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== -1 && this.pids[i] === pid) out.push(this.keys[i]!);
+    return out;
+  }
+
+  private resize(bits: number): void {
+    const { keys, pids, lens } = this;
+    this.bits = bits;
+    this.mask = (1 << bits) - 1;
+    this.keys = new Float64Array(1 << bits).fill(-1);
+    this.pids = new Float64Array(1 << bits);
+    this.lens = new Float64Array(1 << bits);
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== -1) this.put(keys[i]!, pids[i]!, lens[i]!);
+  }
+}
+
+const SEEN_SLOTS = 64;
+/** A slot for a file name from its length and a few of its last characters (names tend to differ near the end). */
+function seenSlot(s: string): number {
+  const n = s.length;
+  if (n < 6) return n & (SEEN_SLOTS - 1);
+  return (n * 7 + s.charCodeAt(n - 1) * 3 + s.charCodeAt(n - 5) * 5 + s.charCodeAt(n - 6) * 11 + s.charCodeAt(n >> 1) * 13)
+    & (SEEN_SLOTS - 1);
+}
 
 const none = () => null;
 const nothing = () => {};
@@ -195,14 +328,24 @@ const nothing = () => {};
 export class TraceValidator {
   /** ts of the last accepted event (read by the generated checks). */
   lastTs = -1;
-  private readonly pins = new Map<number, LivePin>();
+  private readonly pins = new LivePins();
   /** true: declared by a file event; false: used before (or without) a declaration. */
   private readonly files = new Map<string, boolean>();
   // One lookup by type gives every check: each closure sees one event type, so its property loads stay monomorphic.
   private readonly rules: Record<string, EventCheck> = Object.create(null) as Record<string, EventCheck>;
 
   constructor(readonly file: string) {
-    const useFile = (ev: { file: string }) => { if (!this.files.has(ev.file)) this.files.set(ev.file, false); };
+    // A name already in `files` needs nothing more (entries are never removed). JSON.parse gives a fresh string per
+    // event, which a Map must hash every time; a small table slotted by length and a few characters answers most
+    // uses with one string comparison. A slot holds only names that are in `files`, so a hit is always right.
+    const seen: (string | undefined)[] = new Array<string | undefined>(SEEN_SLOTS).fill(undefined);
+    const useFile = (ev: { file: string }) => {
+      const name = ev.file;
+      const slot = seenSlot(name);
+      if (seen[slot] === name) return;
+      if (!this.files.has(name)) this.files.set(name, false);
+      seen[slot] = name;
+    };
     const offLen = (ev: { off: number; len: number }) =>
       ev.off + ev.len > MAX ? new Reject('range_overflow', 'len', 'off + len is beyond 2^53') : null;
     const noLivePin = (ev: { pin: number }) => new Reject('no_live_pin', 'pin', `no live pin with handle ${ev.pin}`);
@@ -234,31 +377,32 @@ export class TraceValidator {
       exit: {
         // exit releases every pin the process holds; exits are rare, so a scan of the live pins is cheaper than an index per pid.
         apply: (ev) => {
-          for (const [h, p] of this.pins) if (p.pid === ev.pid) this.pins.delete(h);
+          for (const h of this.pins.handlesOf(ev.pid)) this.pins.removeAt(this.pins.find(h));
         },
       },
       pin: {
         state: (ev) => {
-          if (this.pins.has(ev.pin)) return new Reject('pin_reused', 'pin', `handle ${ev.pin} is already a live pin`);
+          if (this.pins.find(ev.pin) !== -1) return new Reject('pin_reused', 'pin', `handle ${ev.pin} is already a live pin`);
           if (ev.addr + ev.len > MAX) return new Reject('range_overflow', 'len', 'addr + len is beyond 2^53');
           return null;
         },
-        apply: (ev) => { this.pins.set(ev.pin, { pid: ev.pid, len: ev.len }); },
+        apply: (ev) => { this.pins.add(ev.pin, ev.pid, ev.len); },
       },
       dma: {
         state: (ev) => {
-          const p = this.pins.get(ev.pin);
-          if (!p) return noLivePin(ev);
-          if (ev.off + ev.len > p.len) {
-            return new Reject('range_overflow', 'len', `off + len = ${ev.off + ev.len} is beyond the pin's len ${p.len}`);
+          const slot = this.pins.find(ev.pin);
+          if (slot === -1) return noLivePin(ev);
+          const len = this.pins.lenAt(slot);
+          if (ev.off + ev.len > len) {
+            return new Reject('range_overflow', 'len', `off + len = ${ev.off + ev.len} is beyond the pin's len ${len}`);
           }
           if (ev.dur !== undefined && ev.ts + ev.dur > MAX) return new Reject('range_overflow', 'dur', 'ts + dur is beyond 2^53');
           return null;
         },
       },
       unpin: {
-        state: (ev) => (this.pins.has(ev.pin) ? null : noLivePin(ev)),
-        apply: (ev) => { this.pins.delete(ev.pin); },
+        state: (ev) => (this.pins.find(ev.pin) !== -1 ? null : noLivePin(ev)),
+        apply: (ev) => { this.pins.removeAt(this.pins.find(ev.pin)); },
       },
       truncate: { apply: useFile },
       punch_hole: { state: offLen, apply: useFile },
@@ -286,17 +430,15 @@ export class TraceValidator {
 
   /** The hot path: the event (normalized, with `index`) or why not; no position objects, no throw. */
   accept(value: unknown, index: number): IndexedEvent | Reject {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return new Reject('not_an_object', null, `expected an event object, got ${shown(value)}`);
+    // Success first: an array or a string from JSON.parse has no "type", so it falls through to refuse().
+    if (typeof value === 'object' && value !== null) {
+      const type = (value as { type?: unknown }).type;
+      if (typeof type === 'string') {
+        const rule = this.rules[type];
+        if (rule !== undefined) return rule(value as Record<string, unknown>, index);
+      }
     }
-    const obj = value as Record<string, unknown>;
-    const type = obj.type;
-    const rule = typeof type === 'string' ? this.rules[type] : undefined;
-    if (!rule) {
-      if (type === 'meta') return new Reject('meta_misplaced', 'type', 'a meta header may only be the first record of a trace');
-      return checkShape(obj)!;
-    }
-    return rule(obj, index);
+    return refuse(value);
   }
 
   /** Live pins now (for stats). */
