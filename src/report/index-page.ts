@@ -5,11 +5,9 @@
 import { FINDING_KINDS, KIND_PAYER, STRATEGY_IDS, type FindingKind, type StrategyId, type StrategySummary } from '../replay/types.js';
 import type { BatchEntry, BatchSummary } from '../batch/types.js';
 import { formatBytes, formatDuration } from '../analysis/words.js';
-import { escapeHtml as h, jsonForScript } from './escape.js';
-import { EMBED_JS, vegaBundles } from './embed.js';
+import { escapeHtml as h } from './escape.js';
 import { KIND_COLORS } from './palette.js';
-import { PAGE_CSS } from './style.js';
-import { chartFigure, type ChartBlock } from './page.js';
+import { chartFigure, htmlDocument, type ChartBlock } from './page.js';
 import { whoPays } from './who-pays.js';
 import { outcomesChart, outcomeRow, type OutcomeRow } from './charts/outcomes.js';
 import { whoPaysBatchChart, type BatchWhoPaysPoint } from './charts/who-pays-batch.js';
@@ -143,19 +141,7 @@ ${ignored.map((f) => {
 <tr><th scope="row">lenient</th><td>${h(String(batch.params.lenient))}</td></tr>
 <tr><th scope="row">tool</th><td>${h(batch.tool)} ${h(batch.version)}</td></tr></table></section>`;
 
-  const specs = charts.map((c) => `<script type="application/json" id="spec-${c.id}">${jsonForScript(c.spec)}</script>`).join('\n');
-  const scripts = opts.interactive === false ? '' : `<script>${vegaBundles()}</script>\n<script>${EMBED_JS}</script>`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${h(title)}</title>
-<style>${PAGE_CSS}</style>
-</head>
-<body>
-<main>
-<header><h1>${h(title)}</h1>
+  const body = `<header><h1>${h(title)}</h1>
 <p class="sub">${ok.length} replayed, ${failed.length} failed · strategies ${strategies.join(', ')} · lease break ${h(formatDuration(Number(batch.params.lease_break_ns)))}</p></header>
 ${matrix}
 ${charts.map(chartFigure).join('\n')}
@@ -163,11 +149,6 @@ ${totalsTable}
 ${failedSection}
 ${ignoredSection}
 ${params}
-<footer>${h(batch.tool)} ${h(batch.version)}. Each trace's own report has its timeline, stalls, pages and worst findings.</footer>
-</main>
-${specs}
-${scripts}
-</body>
-</html>
-`;
+<footer>${h(batch.tool)} ${h(batch.version)}. Each trace's own report has its timeline, stalls, pages and worst findings.</footer>`;
+  return htmlDocument({ title, body, charts, interactive: opts.interactive !== false });
 }

@@ -97,20 +97,29 @@ export function renderReport(input: ReportInput): string {
     `<footer>${h(summary.tool)} ${h(summary.version)}. The Vega-Lite specs of the charts, with their data, are in this file's
       <code>application/json</code> script blocks.</footer>`,
   ].join('\n');
-  const specs = charts.map((c) => `<script type="application/json" id="spec-${c.id}">${jsonForScript(c.spec)}</script>`).join('\n');
-  const scripts = input.interactive === false ? '' : `<script>${vegaBundles()}</script>\n<script>${EMBED_JS}</script>`;
+  return htmlDocument({ title, body, charts, interactive: input.interactive !== false, generator: `${summary.tool} ${summary.version}` });
+}
+
+/**
+ * The page around a report's or the index's body: one self-contained HTML
+ * document with the styles, each chart's Vega-Lite spec and data as JSON,
+ * and (interactive) the inlined vega bundles that redraw them.
+ */
+export function htmlDocument(p: { title: string; body: string; charts: ChartBlock[]; interactive: boolean; generator?: string }): string {
+  const specs = p.charts.map((c) => `<script type="application/json" id="spec-${c.id}">${jsonForScript(c.spec)}</script>`).join('\n');
+  const scripts = p.interactive ? `<script>${vegaBundles()}</script>\n<script>${EMBED_JS}</script>` : '';
+  const generator = p.generator === undefined ? '' : `\n<meta name="generator" content="${h(p.generator)}">`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="${h(summary.tool)} ${h(summary.version)}">
-<title>${h(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">${generator}
+<title>${h(p.title)}</title>
 <style>${PAGE_CSS}</style>
 </head>
 <body>
 <main>
-${body}
+${p.body}
 </main>
 ${specs}
 ${scripts}
