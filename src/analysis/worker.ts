@@ -1,18 +1,31 @@
-// A replay thread: opens and parses the trace itself and replays its share
-// of the strategies; errors go back as data so the caller rethrows the same
-// TraceInputError (same one-line message).
+// A replay worker thread: replays its share of the strategies on events
+// the parsing thread sends over the wire, acknowledging each batch, and
+// answers with its output (or its error, as data, so the caller rethrows
+// the same one-line message).
 import { parentPort, workerData } from 'node:worker_threads';
-import { runPart, toWire, type PartOptions } from './analyze.js';
-import type { StrategyId } from '../replay/types.js';
+import { WireDecoder } from '../trace/wire.js';
+import { ReplayPart } from './part.js';
+import { toWire, type FromWorker, type ToWorker, type WorkerStart } from './part-worker.js';
 
-const { path, strategies, opts, progress } = workerData as {
-  path: string; strategies: StrategyId[]; opts: PartOptions; progress: boolean;
-};
+const start = workerData as WorkerStart;
+const port = parentPort!;
+const post = (msg: FromWorker) => port.postMessage(msg);
 
 try {
-  const onProgress = progress ? (bytes: number) => parentPort!.postMessage({ progress: bytes }) : undefined;
-  const result = await runPart(path, strategies, opts, onProgress);
-  parentPort!.postMessage({ result });
+  const part = await ReplayPart.create(start.strategies, start.opts, start.header);
+  const decoder = new WireDecoder();
+  port.on('message', (msg: ToWorker) => {
+    try {
+      if ('batch' in msg) {
+        part.feedBatch(decoder.decode(msg.batch));
+        post({ ack: 1 });
+      } else {
+        post({ result: part.finish(msg.end) });
+      }
+    } catch (err) {
+      post({ error: toWire(err) });
+    }
+  });
 } catch (err) {
-  parentPort!.postMessage({ error: toWire(err) });
+  post({ error: toWire(err) });
 }

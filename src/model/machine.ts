@@ -27,6 +27,8 @@ export class Machine {
   readonly files = new Map<string, FileState>();
   readonly spaces = new Map<number, AddressSpace>();
   readonly pins = new Map<number, Pin>();
+  /** The same pins by the replay's slot for their handle (see Replay): DMA finds its pin by index, not by hash. */
+  readonly bySlot: (Pin | undefined)[] = [];
   readonly devices = new Map<string, DeviceState>();
   /** pid -> notify_response_ns. */
   readonly notifyResponse = new Map<number, number>();

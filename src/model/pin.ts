@@ -58,6 +58,8 @@ export class Pin {
   wbPages = false;
   /** Pages holding a frame reference. */
   refPages = 0;
+  /** Index in Machine.bySlot. */
+  slot = -1;
   constructor(
     readonly handle: number,
     readonly pid: number,

@@ -19,14 +19,14 @@ export interface Inflight {
   hi: number;
 }
 
-export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' }>): void {
-  const pin = st.m.pins.get(ev.pin);
-  if (!pin || pin.released || pin.kind === K_REFUSED || pin.dev.hung) return void st.dropped++;
+/** `slot`: the replay's slot for the pin's handle; `write`: ev.dir is "write" (both looked at once for every strategy). */
+export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' }>, slot: number, write: boolean): void {
+  const pin = st.m.bySlot[slot];
+  if (pin === undefined || pin.released || pin.kind === K_REFUSED || pin.dev.hung) return void st.dropped++;
   if (pin.kind === K_ODP) return odpDma(st, pin, ev);
   const ps = st.ps;
   const start = pin.addr + ev.off;
   const end = Math.min(start + ev.len, pin.addr + pin.len);
-  const write = ev.dir === 'write';
   if (pin.settled) {
     // Nothing moved under the pin: only a write into a page under writeback can matter.
     if (write && pin.wbPages) settledWrite(st, pin, ev, start, end);

@@ -19,6 +19,10 @@ export class Replay {
   private readonly observers: (StrategyCollector[] | null)[];
   private readonly observed: boolean;
   lastTs: number | null = null;
+  /** Live pin handle -> slot, and each slot's pid: the trace's own pins, as the validator sees them. */
+  private readonly slots = new Map<number, number>();
+  private readonly slotPid: number[] = [];
+  private readonly freeSlots: number[] = [];
 
   /** `sinks[i]` receive strategy i's findings; collectors with observe() also see every event. */
   constructor(
@@ -35,15 +39,49 @@ export class Replay {
     this.observed = this.observers.some((o) => o !== null);
   }
 
+  /**
+   * The slot of the pin an event names: every strategy keeps its pins in
+   * an array by slot, so the handle is hashed once per event, not once per
+   * strategy. A pin takes a free slot; unpin and exit give them back.
+   */
+  private slotOf(ev: IndexedEvent): number {
+    switch (ev.type) {
+      case 'dma':
+        return this.slots.get(ev.pin)!;
+      case 'pin': {
+        const slot = this.freeSlots.pop() ?? this.slotPid.length;
+        this.slots.set(ev.pin, slot);
+        this.slotPid[slot] = ev.pid;
+        return slot;
+      }
+      case 'unpin': {
+        const slot = this.slots.get(ev.pin)!;
+        this.slots.delete(ev.pin);
+        this.freeSlots.push(slot);
+        return slot;
+      }
+      case 'exit':
+        for (const [handle, slot] of this.slots) {
+          if (this.slotPid[slot] !== ev.pid) continue;
+          this.slots.delete(handle);
+          this.freeSlots.push(slot);
+        }
+        return -1;
+      default:
+        return -1;
+    }
+  }
+
   feed(ev: IndexedEvent): void {
     const ts = ev.ts;
     const states = this.states;
     const n = states.length;
+    const slot = this.slotOf(ev);
     if (this.observed) {
       for (let i = 0; i < n; i++) {
         const st = states[i]!;
         if (st.timers.next < ts) st.fireBefore(ts);
-        st.apply(ev);
+        st.apply(ev, slot);
         const obs = this.observers[i];
         if (obs) {
           const g = st.gauges();
@@ -60,17 +98,19 @@ export class Replay {
       if (st.timers.next < ts) st.fireBefore(ts);
     }
     switch (ev.type) {
-      case 'dma':
-        for (let i = 0; i < n; i++) dma(states[i]!, ev);
+      case 'dma': {
+        const write = ev.dir === 'write';
+        for (let i = 0; i < n; i++) dma(states[i]!, ev, slot, write);
         break;
+      }
       case 'pin':
-        for (let i = 0; i < n; i++) pin(states[i]!, ev);
+        for (let i = 0; i < n; i++) pin(states[i]!, ev, slot);
         break;
       case 'unpin':
-        for (let i = 0; i < n; i++) unpin(states[i]!, ev.pin, ts);
+        for (let i = 0; i < n; i++) unpin(states[i]!, slot, ts);
         break;
       default:
-        for (let i = 0; i < n; i++) states[i]!.apply(ev);
+        for (let i = 0; i < n; i++) states[i]!.apply(ev, slot);
     }
     this.lastTs = ts;
   }

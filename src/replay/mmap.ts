@@ -4,7 +4,7 @@
 import type { IndexedEvent } from '../trace/events.js';
 import type { AddressSpace } from '../model/mm.js';
 import { P_FRAME, K_PIN, type Pin } from '../model/pin.js';
-import { releasePin } from './pins.js';
+import { forget, releasePin } from './pins.js';
 import type { StrategyReplay } from './state.js';
 import type { CauseLink } from './types.js';
 
@@ -89,7 +89,7 @@ export function exit(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'exit
   for (const pin of [...m.pins.values()]) {
     if (pin.pid !== ev.pid) continue;
     releasePin(st, pin, ev.ts);
-    m.pins.delete(pin.handle);
+    forget(st, pin);
   }
   tearDown(st, ev.pid, st.links.get(ev));
   st.drain(ev.ts);

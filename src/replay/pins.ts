@@ -5,8 +5,11 @@ import type { IndexedEvent } from '../trace/events.js';
 import { K_ODP, K_REFUSED, Pin } from '../model/pin.js';
 import type { StrategyReplay } from './state.js';
 
-export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' }>): void {
+/** `slot`: the replay's slot for the handle (Replay.slotOf), the same in every strategy. */
+export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' }>, slot: number): void {
   const m = st.m;
+  // A pin this strategy kept past the trace's release (its process killed, the exit dropped) leaves the slot.
+  m.bySlot[slot] = undefined;
   if (m.killed.has(ev.pid)) return void st.dropped++;
   const ps = st.ps;
   const v0 = Math.floor(ev.addr / ps);
@@ -19,8 +22,11 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
   if (old) {
     // The trace reuses a handle the strategy still knows (released early): the old one is gone for good.
     releasePin(st, old, ev.ts);
+    if (m.bySlot[old.slot] === old) m.bySlot[old.slot] = undefined;
   }
   m.pins.set(ev.pin, pin);
+  pin.slot = slot;
+  m.bySlot[slot] = pin;
   const as = m.spaces.get(ev.pid);
   if (longterm) {
     let dax = false;
@@ -59,12 +65,18 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
   }
 }
 
-export function unpin(st: StrategyReplay, handle: number, ts: number): void {
-  const pin = st.m.pins.get(handle);
-  if (!pin) return;
+export function unpin(st: StrategyReplay, slot: number, ts: number): void {
+  const pin = st.m.bySlot[slot];
+  if (pin === undefined) return;
   releasePin(st, pin, ts);
-  st.m.pins.delete(handle);
+  forget(st, pin);
   st.drain(ts);
+}
+
+/** The strategy stops knowing the pin (the trace released its handle). */
+export function forget(st: StrategyReplay, pin: Pin): void {
+  st.m.pins.delete(pin.handle);
+  if (st.m.bySlot[pin.slot] === pin) st.m.bySlot[pin.slot] = undefined;
 }
 
 /**

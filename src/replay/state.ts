@@ -142,11 +142,12 @@ export class StrategyReplay {
 
   // ---- events ----
 
-  apply(ev: IndexedEvent): void {
+  /** `slot`: for pin, dma and unpin, the replay's slot for the handle (Replay.slotOf). */
+  apply(ev: IndexedEvent, slot: number): void {
     switch (ev.type) {
-      case 'dma': return dma(this, ev);
-      case 'pin': return pin(this, ev);
-      case 'unpin': return unpin(this, ev.pin, ev.ts);
+      case 'dma': return dma(this, ev, slot, ev.dir === 'write');
+      case 'pin': return pin(this, ev, slot);
+      case 'unpin': return unpin(this, slot, ev.ts);
       case 'write': return write(this, ev);
       case 'truncate': return fileOp(this, ev, 'truncate', ev.size, 0, 0);
       case 'punch_hole': return fileOp(this, ev, 'punch_hole', 0, ev.off, ev.len);

@@ -1,0 +1,111 @@
+// The parsing thread's handle on one worker thread replaying a share of
+// the strategies: it sends WireBatches (the worker acknowledges each, so
+// the parser never runs more than a few batches ahead: memory stays
+// flat), then the end of the trace, and gets the worker's PartOutput back.
+import { Worker } from 'node:worker_threads';
+import { TraceInputError, type InputPosition } from '../trace/errors.js';
+import type { TraceHeader } from '../trace/source.js';
+import type { WireBatch } from '../trace/wire.js';
+import type { StrategyId } from '../replay/types.js';
+import type { PartOptions, PartOutput } from './part.js';
+
+/** Batches sent and not yet replayed before the parser waits. */
+const MAX_AHEAD = 8;
+
+/** What the parsing thread tells a worker. */
+export type ToWorker = { batch: WireBatch } | { end: number | null };
+/** What a worker answers. */
+export type FromWorker = { ack: number } | { result: PartOutput } | { error: WireError };
+
+export interface WorkerStart {
+  strategies: StrategyId[];
+  opts: PartOptions;
+  header: TraceHeader;
+}
+
+export class PartWorker {
+  private readonly worker: Worker;
+  private sent = 0;
+  private acked = 0;
+  private failure: Error | null = null;
+  private wake: (() => void) | null = null;
+  /** The worker's output; rejects when it fails (handled, so a failure before anyone awaits is not unhandled). */
+  readonly result: Promise<PartOutput>;
+
+  constructor(start: WorkerStart) {
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: start });
+    this.result = new Promise<PartOutput>((resolve, reject) => {
+      const fail = (err: Error) => {
+        this.failure ??= err;
+        reject(this.failure);
+        this.wakeUp();
+      };
+      this.worker.on('message', (msg: FromWorker) => {
+        if ('ack' in msg) {
+          this.acked += msg.ack;
+          this.wakeUp();
+        } else if ('result' in msg) resolve(msg.result);
+        else fail(fromWire(msg.error));
+      });
+      this.worker.on('error', fail);
+      this.worker.on('exit', (code) => fail(new Error(`replay worker exited with code ${code}`)));
+    });
+    this.result.catch(() => {});
+  }
+
+  send(batch: WireBatch): void {
+    if (this.failure) throw this.failure;
+    this.sent++;
+    const msg: ToWorker = { batch };
+    this.worker.postMessage(msg, [batch.data.buffer as ArrayBuffer]);
+  }
+
+  /** Waits while the worker is more than MAX_AHEAD batches behind; throws its failure. */
+  async caughtUp(): Promise<void> {
+    while (!this.failure && this.sent - this.acked > MAX_AHEAD) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  end(lastTs: number | null): Promise<PartOutput> {
+    const msg: ToWorker = { end: lastTs };
+    if (!this.failure) this.worker.postMessage(msg);
+    return this.result;
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private wakeUp(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+}
+
+/** A worker's error, as plain data. */
+export type WireError =
+  | { kind: 'input'; reason: TraceInputError['reason']; position: InputPosition; field: string | null; detail: string }
+  | { kind: 'other'; message: string; code?: string; stack?: string };
+
+export function toWire(err: unknown): WireError {
+  if (err instanceof TraceInputError) {
+    return { kind: 'input', reason: err.reason, position: err.position, field: err.field, detail: err.detail };
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  const w: WireError = { kind: 'other', message: e.message };
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code) w.code = code;
+  if (e.stack) w.stack = e.stack;
+  return w;
+}
+
+export function fromWire(w: WireError): Error {
+  if (w.kind === 'input') return new TraceInputError(w.reason, w.position, w.field, w.detail);
+  const e = new Error(w.message) as NodeJS.ErrnoException;
+  if (w.code) e.code = w.code;
+  if (w.stack) e.stack = w.stack;
+  return e;
+}

@@ -1,0 +1,71 @@
+// Which thread replays which strategies. The thread that parses the trace
+// pays for parsing and validating every event; each worker thread pays
+// only for decoding them off the wire; all pay per strategy they replay.
+// Used only to balance threads: results never depend on the split.
+import { STRATEGY_IDS, type StrategyId } from '../replay/types.js';
+
+/**
+ * Relative replay cost per strategy (CPU time of single-strategy replays
+ * of already-parsed events, mixed workload, 1M events, best of 6; pin = 1).
+ */
+const COST: Record<StrategyId, number> = {
+  none: 0.98, pin: 1, notify: 0.97, kill: 1, fail: 0.82, remap: 1, iommu: 0.98, odp: 1.12, refuse: 0.91,
+};
+/** Reading, parsing, validating and encoding an event, in the same unit (measured on the mixed workload). */
+export const PARSE_COST = 2.6;
+/** Decoding an event off the wire, in the same unit. */
+export const DECODE_COST = 0.15;
+
+/**
+ * Splits strategies over `n` threads: element 0 is the parsing thread's
+ * share (possibly empty), the rest are worker threads' shares (never
+ * empty). Every assignment is tried when there are few (n^k <= 2^16), the
+ * one with the lightest busiest thread wins; otherwise heaviest first into
+ * the lightest thread. Each share is in canonical order.
+ */
+export function splitByCost(strategies: StrategyId[], n: number, parseCost = PARSE_COST): StrategyId[][] {
+  const ids = STRATEGY_IDS.filter((s) => strategies.includes(s));
+  const threads = Math.max(1, Math.min(n, ids.length + 1));
+  if (threads === 1) return [ids];
+  const base = Array.from({ length: threads }, (_, t) => (t === 0 ? parseCost : DECODE_COST));
+  const owner = threads ** ids.length <= 1 << 16 ? bestAssignment(ids, base) : greedy(ids, base);
+  const groups = base.map((_, t) => ids.filter((_, i) => owner[i] === t));
+  return [groups[0]!, ...groups.slice(1).filter((g) => g.length > 0)];
+}
+
+/** Thread of each strategy, minimizing the busiest thread's load; ties go to the first assignment in counting order. */
+function bestAssignment(ids: StrategyId[], base: number[]): number[] {
+  const n = base.length;
+  const k = ids.length;
+  const owner = new Array<number>(k).fill(0);
+  let best = owner.slice();
+  let bestMax = Infinity;
+  for (let c = 0; c < n ** k; c++) {
+    let x = c;
+    const load = base.slice();
+    for (let i = 0; i < k; i++) {
+      owner[i] = x % n;
+      x = Math.floor(x / n);
+      load[owner[i]!]! += COST[ids[i]!];
+    }
+    const max = Math.max(...load);
+    if (max < bestMax - 1e-9) {
+      bestMax = max;
+      best = owner.slice();
+    }
+  }
+  return best;
+}
+
+function greedy(ids: StrategyId[], base: number[]): number[] {
+  const load = base.slice();
+  const owner = new Array<number>(ids.length).fill(0);
+  const order = ids.map((_, i) => i).sort((a, b) => COST[ids[b]!] - COST[ids[a]!] || a - b);
+  for (const i of order) {
+    let t = 0;
+    for (let u = 1; u < load.length; u++) if (load[u]! < load[t]!) t = u;
+    owner[i] = t;
+    load[t]! += COST[ids[i]!];
+  }
+  return owner;
+}

@@ -1,0 +1,134 @@
+// Validated events as numbers, for another thread: the replay parses a
+// trace once and hands its events to worker threads as Float64Arrays
+// (transferred, not cloned), because a structured clone of event objects
+// costs more than JSON.parse itself. The layout is walked from EVENT_SPECS,
+// never restated: per event [type code, index, each field of the type in
+// table order]; strings (file, dev, comm) are interned, enum values are
+// their position in the table, booleans 0/1, and an absent field is NaN.
+import { EVENT_SPECS, EVENT_TYPES, type EventType, type FieldSpec, type IndexedEvent } from './events.js';
+
+/** One batch on the wire: `count` events in `data`, and the strings interned since the last batch. */
+export interface WireBatch {
+  data: Float64Array;
+  count: number;
+  /** Strings first used in this batch, numbered on from the decoder's table. */
+  strings: string[];
+  /** The decoder forgets its table before reading this batch (the encoder's grew past its bound). */
+  reset: boolean;
+}
+
+/** Interned strings before the tables start over: bounds memory when every comm differs. */
+const MAX_STRINGS = 1 << 16;
+
+const BODY_TYPES = EVENT_TYPES.filter((t) => t !== 'meta') as Exclude<EventType, 'meta'>[];
+
+interface WireField {
+  name: string;
+  spec: FieldSpec;
+}
+const LAYOUT: WireField[][] = BODY_TYPES.map((t) =>
+  Object.entries(EVENT_SPECS[t].fields as Record<string, FieldSpec>).map(([name, spec]) => ({ name, spec })));
+/** Slots per event of each type: code, index, fields. */
+const SLOTS = LAYOUT.map((fields) => 2 + fields.length);
+const MAX_SLOTS = Math.max(...SLOTS);
+
+type Intern = (s: string) => number;
+type EncodeOne = (ev: Record<string, unknown>, d: Float64Array, p: number, intern: Intern) => number;
+type DecodeOne = (d: Float64Array, p: number, strings: string[]) => IndexedEvent;
+
+// One generated function per type, so each reads and writes its fields at
+// fixed offsets (the validator compiles its checks the same way).
+function compileEncoder(code: number): EncodeOne {
+  const lines = ['"use strict";', 'return function encode(ev, d, p, intern) {', `d[p] = ${code};`, 'd[p + 1] = ev.index;', 'let v;'];
+  LAYOUT[code]!.forEach(({ name, spec }, k) => {
+    const at = `d[p + ${k + 2}]`;
+    lines.push(`v = ev[${JSON.stringify(name)}];`);
+    switch (spec.kind) {
+      case 'string': lines.push(`${at} = v === undefined ? NaN : intern(v);`); break;
+      case 'bool': lines.push(`${at} = v === undefined ? NaN : v ? 1 : 0;`); break;
+      case 'enum': {
+        const chain = (spec.values ?? []).map((x, i) => `v === ${JSON.stringify(x)} ? ${i} : `).join('');
+        lines.push(`${at} = ${chain}NaN;`);
+        break;
+      }
+      default: lines.push(`${at} = v === undefined ? NaN : v;`);
+    }
+  });
+  lines.push(`return p + ${SLOTS[code]};`, '};');
+  return new Function(lines.join('\n'))() as EncodeOne;
+}
+
+function compileDecoder(code: number): DecodeOne {
+  const fields = LAYOUT[code]!;
+  const lines = ['"use strict";', `const VALUES = ${JSON.stringify(fields.map((f) => f.spec.values ?? null))};`,
+    'return function decode(d, p, strings) {', `const o = { type: ${JSON.stringify(BODY_TYPES[code])} };`, 'let x;'];
+  fields.forEach(({ name, spec }, k) => {
+    const key = JSON.stringify(name);
+    lines.push(`x = d[p + ${k + 2}];`);
+    let value = 'x';
+    if (spec.kind === 'string') value = 'strings[x]';
+    else if (spec.kind === 'bool') value = 'x === 1';
+    else if (spec.kind === 'enum') value = `VALUES[${k}][x]`;
+    // NaN is the only value not equal to itself: an absent field stays absent.
+    lines.push(spec.required ? `o[${key}] = ${value};` : `if (x === x) o[${key}] = ${value};`);
+  });
+  lines.push('o.index = d[p + 1];', 'return o;', '};');
+  return new Function(lines.join('\n'))() as DecodeOne;
+}
+
+const ENCODE = BODY_TYPES.map((_, code) => compileEncoder(code));
+const DECODE = BODY_TYPES.map((_, code) => compileDecoder(code));
+const CODE: Record<string, number> = Object.fromEntries(BODY_TYPES.map((t, code) => [t, code]));
+
+/** Turns batches of validated events into WireBatches; one per stream (it numbers strings as it goes). */
+export class WireEncoder {
+  private readonly ids = new Map<string, number>();
+  private fresh: string[] = [];
+  private resetNext = false;
+  private readonly intern: Intern = (s) => {
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(s, id);
+      this.fresh.push(s);
+    }
+    return id;
+  };
+
+  encode(events: readonly IndexedEvent[]): WireBatch {
+    if (this.ids.size > MAX_STRINGS) {
+      this.ids.clear();
+      this.fresh = [];
+      this.resetNext = true;
+    }
+    const data = new Float64Array(events.length * MAX_SLOTS);
+    let p = 0;
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
+      p = ENCODE[CODE[ev.type]!]!(ev as unknown as Record<string, unknown>, data, p, this.intern);
+    }
+    const batch: WireBatch = { data: data.subarray(0, p), count: events.length, strings: this.fresh, reset: this.resetNext };
+    this.fresh = [];
+    this.resetNext = false;
+    return batch;
+  }
+}
+
+/** Turns WireBatches back into events, in the order they were encoded. */
+export class WireDecoder {
+  private strings: string[] = [];
+
+  decode(batch: WireBatch): IndexedEvent[] {
+    if (batch.reset) this.strings = [];
+    for (const s of batch.strings) this.strings.push(s);
+    const d = batch.data;
+    const out = new Array<IndexedEvent>(batch.count);
+    let p = 0;
+    for (let i = 0; i < batch.count; i++) {
+      const code = d[p]!;
+      out[i] = DECODE[code]!(d, p, this.strings);
+      p += SLOTS[code]!;
+    }
+    return out;
+  }
+}
