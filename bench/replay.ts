@@ -65,9 +65,19 @@ export const replaySection: BenchSection = {
       const path = join(ctx.tmpDir, `mixed-${n}.ndjson`);
       ctx.log(`replay: generating mixed ${fmt(n)} events`);
       await writeWorkload(path, { workload: 'mixed', events: n, seed: 1 });
-      const bare = measure('bare', path);
-      const two = measure('replay', path, 2);
-      const one = n === small ? measure('replay', path, 1) : null;
+      // Interleaved rounds, fastest of each mode: the machine is shared, and a
+      // neighbour's burst should not decide a row.
+      const rounds = ctx.quick ? 1 : n === small ? 3 : 2;
+      let bare: ChildResult | null = null;
+      let two: ChildResult | null = null;
+      let one: ChildResult | null = null;
+      const best = (a: ChildResult | null, b: ChildResult) => (a && a.secs <= b.secs ? a : b);
+      for (let r = 0; r < rounds; r++) {
+        bare = best(bare, measure('bare', path));
+        two = best(two, measure('replay', path, 2));
+        if (n === small) one = best(one, measure('replay', path, 1));
+      }
+      if (!bare || !two) throw new Error('no rounds');
       perEvents[n] = two;
       const rate = (r: ChildResult) => r.events / r.secs;
       rows.push(`| ${fmt(n)} | bare JSON.parse loop | ${fmt(rate(bare))} | ${bare.maxRssMiB.toFixed(0)} | 100% |`);
@@ -79,7 +89,9 @@ export const replaySection: BenchSection = {
     return [
       '## Replay',
       '',
-      '`mixed` workload (`pinscope generate mixed --seed 1`), JSON Lines, all nine strategies; each run in its own process.',
+      '`mixed` workload (`pinscope generate mixed --seed 1`), JSON Lines, all nine strategies; each run in its own process;',
+      'rounds interleaved, the fastest of 3 (1M) or 2 (4M) shown. "2 threads": this thread parses once and replays',
+      'some strategies, one worker thread replays the rest from the wire.',
       '',
       '| events | run | events/s | peak RSS (MiB) | vs bare |',
       '| ---: | --- | ---: | ---: | ---: |',

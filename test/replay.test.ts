@@ -188,3 +188,20 @@ test('DMA through a settled pin finds exactly what the page-by-page check finds'
     assert.deepEqual(fast, run(true), workload);
   }
 });
+
+test('a pinned anonymous page that MAP_FIXED replaces: the lost write names the pin, the mmap and the DMA', () => {
+  const found: Finding[] = [];
+  const r = new Replay(['pin', 'none'], { pageSize: 4096, leaseBreakNs: 1_000_000 }, [[{ add: (f: Finding) => void found.push(f) }], []]);
+  const events = [
+    { type: 'mmap', ts: 0, pid: 7, addr: 0x10000, len: 8192 },
+    { type: 'write', ts: 1, pid: 8, file: '/unrelated', off: 0, len: 4096 },
+    { type: 'truncate', ts: 2, pid: 8, file: '/unrelated', size: 0 },
+    { type: 'pin', ts: 3, pid: 7, pin: 1, addr: 0x10000, len: 4096, longterm: true, write: true },
+    // MAP_FIXED over the pinned page: the pin keeps its frame, disconnected from the process.
+    { type: 'mmap', ts: 4, pid: 7, addr: 0x10000, len: 8192 },
+    { type: 'dma', ts: 5, pin: 1, off: 0, len: 100, dir: 'write' },
+  ];
+  events.forEach((e, index) => r.feed({ ...e, index } as IndexedEvent));
+  r.finish();
+  assert.deepEqual(found.map((f) => [f.kind, f.bytes, f.chain.map((l) => l.index)]), [['lost_write', 100, [3, 4, 5]]]);
+});

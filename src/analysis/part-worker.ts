@@ -10,7 +10,7 @@ import type { StrategyId } from '../replay/types.js';
 import type { PartOptions, PartOutput } from './part.js';
 
 /** Batches sent and not yet replayed before the parser waits. */
-const MAX_AHEAD = 8;
+const MAX_AHEAD = 32;
 
 /** What the parsing thread tells a worker. */
 export type ToWorker = { batch: WireBatch } | { end: number | null };

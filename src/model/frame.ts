@@ -24,22 +24,59 @@ export class Frame {
   pid = -1;
   /** Bumped at every allocation: a pin that saw generation g finds the frame reused when it differs. */
   gen = 0;
-  /** Pins (page references, one entry per pinned page) holding this frame; usually 0 or 1. */
-  pins: Pin[] = [];
-  /** Long-term pin references among `pins`. */
+  /**
+   * Pin references holding this frame (one per pinned page), as the list
+   * [pin1, ...pinsMore]: usually none or one, so no array until a second.
+   */
+  pinCount = 0;
+  pin1: Pin | null = null;
+  pinsMore: Pin[] | null = null;
+  /** Long-term pin references among them. */
   ltPins = 0;
-  /** The event that freed (or disconnected) the frame last, and the one that reused it. */
+  /** The event that freed (or disconnected) the frame last, and the one that reused it, while pins were on it. */
   freedBy: CauseLink | null = null;
   reusedBy: CauseLink | null = null;
   /** True while on its pool's free stack. */
   inFreeStack = false;
   constructor(readonly id: number, readonly pool: PoolId) {}
+
+  addPin(p: Pin): void {
+    if (this.pinCount === 0) this.pin1 = p;
+    else (this.pinsMore ??= []).push(p);
+    this.pinCount++;
+  }
+
+  /** Removes one reference of `p`: the last reference takes its place (the list's order is part of the replay's determinism). */
+  removePin(p: Pin): void {
+    const more = this.pinsMore;
+    let k = 0;
+    if (this.pin1 !== p) {
+      const j = more ? more.indexOf(p) : -1;
+      if (j < 0) return;
+      k = j + 1;
+    }
+    if (this.pinCount === 1) this.pin1 = null;
+    else {
+      const last = more!.pop()!;
+      if (k === 0) this.pin1 = last;
+      else if (k - 1 < more!.length) more![k - 1] = last;
+    }
+    this.pinCount--;
+  }
+
+  /** The references, in order (for the rare paths: truncates, migration, checks). */
+  holders(): Pin[] {
+    if (this.pinCount === 0) return [];
+    return this.pinsMore && this.pinsMore.length ? [this.pin1!, ...this.pinsMore] : [this.pin1!];
+  }
 }
 
 /** The frame stops being what its pins saw: their DMA must look page by page again. */
 function unsettle(f: Frame): void {
-  const pins = f.pins;
-  for (let k = 0; k < pins.length; k++) pins[k]!.settled = false;
+  if (f.pinCount === 0) return;
+  f.pin1!.settled = false;
+  const more = f.pinsMore;
+  if (more) for (let k = 0; k < more.length; k++) more[k]!.settled = false;
 }
 
 export class FramePools {
@@ -57,7 +94,10 @@ export class FramePools {
     }
     f.gen++;
     f.state = OWNED;
-    f.reusedBy = by;
+    // Who reused or freed a frame matters only to a pin still on it (its
+    // DMA names them); skipping the store otherwise spares a write barrier
+    // per page into a long-lived frame.
+    if (f.pinCount > 0) f.reusedBy = by;
     return f;
   }
 
@@ -68,7 +108,7 @@ export class FramePools {
     f.state = FREE;
     f.file = null;
     f.pid = -1;
-    if (by) f.freedBy = by;
+    if (by && f.pinCount > 0) f.freedBy = by;
     f.inFreeStack = true;
     this.stacks[f.pool].push(f);
   }
@@ -79,7 +119,7 @@ export class FramePools {
     f.state = DISCONNECTED;
     f.file = null;
     f.pid = -1;
-    if (by) f.freedBy = by;
+    if (by && f.pinCount > 0) f.freedBy = by;
   }
 
   freeCount(pool: PoolId): number {

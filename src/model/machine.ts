@@ -142,7 +142,7 @@ export class Machine {
     pin.frames[i] = fr;
     pin.gens[i] = fr.gen;
     pin.mode[i] = P_FRAME;
-    fr.pins.push(pin);
+    fr.addPin(pin);
     if (pin.longterm) fr.ltPins++;
     pin.refPages++;
     this.pinnedPages++;
@@ -152,16 +152,12 @@ export class Machine {
   drop(pin: Pin, i: number): void {
     const fr = pin.frames[i];
     if (!fr || pin.mode[i] !== P_FRAME) return;
-    const k = fr.pins.indexOf(pin);
-    if (k >= 0) {
-      fr.pins[k] = fr.pins[fr.pins.length - 1]!;
-      fr.pins.pop();
-    }
+    fr.removePin(pin);
     if (pin.longterm) fr.ltPins--;
     pin.frames[i] = null;
     pin.refPages--;
     this.pinnedPages--;
-    if (fr.state === DISCONNECTED && fr.pins.length === 0) {
+    if (fr.state === DISCONNECTED && fr.pinCount === 0) {
       if (fr.pool === PMEM) this.leakedPages--;
       this.pools.free(fr, null);
     }
@@ -177,7 +173,7 @@ export class Machine {
    * disconnected (pin's world); otherwise it is freed at once (`none`).
    */
   release(fr: Frame, by: CauseLink | null, keepPinned: boolean): void {
-    if (keepPinned && fr.pins.length > 0) {
+    if (keepPinned && fr.pinCount > 0) {
       this.pools.disconnect(fr, by);
       if (fr.pool === PMEM) this.leakedPages++;
     } else {
@@ -217,15 +213,18 @@ export class Machine {
     if (pinned !== this.pinnedPages) throw new Error(`pinned pages ${this.pinnedPages} != ${pinned} referenced`);
     let leaked = 0;
     for (const fr of this.pools.all) {
-      if (fr.ltPins < 0 || fr.ltPins > fr.pins.length) throw new Error(`frame ${fr.id}: long-term pin count ${fr.ltPins}`);
-      if ((refs.get(fr) ?? 0) !== fr.pins.length) throw new Error(`frame ${fr.id}: ${fr.pins.length} pin refs recorded, ${refs.get(fr) ?? 0} held`);
+      const holders = fr.holders();
+      if (holders.length !== fr.pinCount) throw new Error(`frame ${fr.id}: ${holders.length} holders listed, count ${fr.pinCount}`);
+      if (fr.ltPins < 0 || fr.ltPins > fr.pinCount) throw new Error(`frame ${fr.id}: long-term pin count ${fr.ltPins}`);
+      if (holders.filter((p) => p.longterm).length !== fr.ltPins) throw new Error(`frame ${fr.id}: long-term pin count ${fr.ltPins} but ${holders.filter((p) => p.longterm).length} listed`);
+      if ((refs.get(fr) ?? 0) !== fr.pinCount) throw new Error(`frame ${fr.id}: ${fr.pinCount} pin refs recorded, ${refs.get(fr) ?? 0} held`);
       const states = (fr.state === OWNED ? 1 : 0) + (fr.state === DISCONNECTED ? 1 : 0) + (fr.state === FREE ? 1 : 0);
       if (states !== 1) throw new Error(`frame ${fr.id}: state ${fr.state}`);
       if (fr.state === OWNED && !seenOwned.has(fr)) throw new Error(`frame ${fr.id}: owned but no file or process maps it`);
       if (fr.state !== OWNED && seenOwned.has(fr)) throw new Error(`frame ${fr.id}: not owned but mapped`);
       if (fr.state === FREE && !fr.inFreeStack) throw new Error(`frame ${fr.id}: free but not in its pool`);
       if (fr.state !== FREE && fr.inFreeStack) throw new Error(`frame ${fr.id}: in the pool but ${fr.state}`);
-      if (fr.state === DISCONNECTED && fr.pins.length === 0) throw new Error(`frame ${fr.id}: disconnected and unpinned (leaked for good)`);
+      if (fr.state === DISCONNECTED && fr.pinCount === 0) throw new Error(`frame ${fr.id}: disconnected and unpinned (leaked for good)`);
       if (fr.state === DISCONNECTED && fr.pool === PMEM) leaked++;
     }
     for (const pool of [DRAM, PMEM] as const) {

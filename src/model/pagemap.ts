@@ -39,6 +39,23 @@ export class PageMap {
     return true;
   }
 
+  /** Frames of pages [lo, hi), ascending, appended to `out`: by index over the range, or over what is held when that is less. */
+  framesIn(lo: number, hi: number, out: Frame[]): void {
+    const slots = this.slots;
+    const end = Math.min(hi, slots.length);
+    if (end - lo <= 4 * this.count + 64) {
+      for (let p = lo; p < end; p++) {
+        const fr = slots[p];
+        if (fr !== undefined) out.push(fr);
+      }
+    } else {
+      // A sparse file: forEach skips holes, in index order.
+      slots.forEach((fr, p) => {
+        if (fr !== undefined && p >= lo && p < end) out.push(fr);
+      });
+    }
+  }
+
   /** [page, frame] pairs in insertion order. */
   entries(): [number, Frame][] {
     const out: [number, Frame][] = [];

@@ -12,7 +12,7 @@ export function mmap(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'mmap
   if (st.m.killed.has(ev.pid)) return void st.dropped++;
   const as = st.m.space(ev.pid);
   // MAP_FIXED over an old mapping unmaps it first.
-  unmapRange(st, as, ev.addr, ev.addr + ev.len, null);
+  unmapRange(st, as, ev.addr, ev.addr + ev.len, st.links.get(ev));
   as.add({
     start: ev.addr, end: ev.addr + ev.len,
     file: ev.file === undefined ? null : st.m.file(ev.file),
@@ -128,7 +128,7 @@ export function notifier(st: StrategyReplay, ev: Extract<IndexedEvent, { type: '
     for (let v = Math.floor(lo / ps); v * ps < hi; v++) {
       const r = m.resolve(as, v, false, false, null);
       const fr = r.frame;
-      if (!fr || fr.pins.length === 0) continue;
+      if (!fr || fr.pinCount === 0) continue;
       if (st.policy.ignoresPins) {
         // migrate_pages(): the new frame is taken before the old one is freed.
         const nf = m.pools.alloc(fr.pool, link);
@@ -145,7 +145,7 @@ export function notifier(st: StrategyReplay, ev: Extract<IndexedEvent, { type: '
         m.pools.free(fr, link);
       } else if (fr.ltPins > 0) {
         blocked++;
-        first ??= fr.pins.find((p) => p.longterm) ?? null;
+        first ??= fr.holders().find((p) => p.longterm) ?? null;
       }
     }
   }

@@ -30,19 +30,10 @@ export function range(st: StrategyReplay, op: PendingOp): [number, number] {
   return [Math.ceil(op.off / ps), Math.min(Math.floor((op.off + op.len) / ps), n)];
 }
 
-/** Frames of file pages [lo, hi), ascending (an owned frame knows its page), by whichever of range or map is smaller. */
-export function framesIn(st: StrategyReplay, f: FileState, lo: number, hi: number): Frame[] {
+/** Frames of file pages [lo, hi), ascending. */
+export function framesIn(f: FileState, lo: number, hi: number): Frame[] {
   const out: Frame[] = [];
-  if (hi <= lo) return out;
-  if (hi - lo <= f.pages.size) {
-    for (let p = lo; p < hi; p++) {
-      const fr = f.pages.get(p);
-      if (fr) out.push(fr);
-    }
-  } else {
-    for (const fr of f.pages.values()) if (fr.page >= lo && fr.page < hi) out.push(fr);
-    out.sort((a, b) => a.page - b.page);
-  }
+  if (hi > lo) f.pages.framesIn(lo, hi, out);
   return out;
 }
 
@@ -50,9 +41,10 @@ export function framesIn(st: StrategyReplay, f: FileState, lo: number, hi: numbe
 export function pinsOn(st: StrategyReplay, frames: Frame[]): Pin[] {
   let set: Set<Pin> | null = null;
   for (const fr of frames) {
-    if (fr.pins.length === 0) continue;
+    if (fr.pinCount === 0) continue;
     set ??= new Set();
-    for (const p of fr.pins) set.add(p);
+    set.add(fr.pin1!);
+    if (fr.pinsMore) for (const p of fr.pinsMore) set.add(p);
   }
   return set ? [...set].sort((a, b) => a.link.index - b.link.index) : [];
 }
@@ -62,9 +54,9 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
   op.t0 = t;
   if (st.policy.ignoresPins) return completeOp(st, op, t);
   const [lo, hi] = range(st, op);
-  const frames = framesIn(st, op.file, lo, hi);
+  const frames = framesIn(op.file, lo, hi);
   const pins = pinsOn(st, frames);
-  for (const fr of frames) if (fr.pins.length) op.pinnedPages++;
+  for (const fr of frames) if (fr.pinCount) op.pinnedPages++;
   const lt = pins.filter((p) => p.longterm);
   if (lt.length > 0 && st.policy.onTruncate(lt[0]!) === 'fail') {
     st.emit('op_failed', op.ts, op.pinnedPages * st.ps, op.link.pid ?? null, lt[0]!, op.file.name, lo,
@@ -111,17 +103,19 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
       st.arm(op.inflightUntil, { kind: T_INFLIGHT, op, pin: null });
     }
   }
-  if (op.blockers === 0 && op.inflightUntil <= t) completeOp(st, op, t);
+  // Completing now: nothing changed since the frames and pins were looked up.
+  if (op.blockers === 0 && op.inflightUntil <= t) completeOp(st, op, t, frames, pins);
 }
 
-export function completeOp(st: StrategyReplay, op: PendingOp, t: number): void {
+/** `frames`, `pins`: the operation's frames and the pins on them, when the caller just looked them up. */
+export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?: Frame[], pins?: Pin[]): void {
   const m = st.m;
   const f = op.file;
   const [lo, hi] = range(st, op);
-  const frames = framesIn(st, f, lo, hi);
+  frames ??= framesIn(f, lo, hi);
   const keep = !st.policy.ignoresPins;
   if (keep) {
-    for (const p of pinsOn(st, frames)) {
+    for (const p of pins ?? pinsOn(st, frames)) {
       if (!p.longterm) continue; // short-term pins keep an orphan until their unpin
       const act = st.policy.onTruncate(p);
       let leaked = 0;
