@@ -115,3 +115,23 @@ test('one parse, any number of replay threads: byte-identical results, lenient s
     await rm(tmp, { recursive: true, force: true });
   }
 });
+
+test('a failure inside a replay thread rejects the replay with its message, on either side of the split', async () => {
+  const tmp = await mkdtemp(join(tmpdir(), 'pinscope-wire-'));
+  try {
+    const path = join(tmp, 'mixed.ndjson');
+    await writeWorkload(path, { workload: 'mixed', events: 20000, seed: 2 });
+    const module = new URL('./fixtures/analysis/failing-collector.js', import.meta.url).href;
+    const [mine, theirs] = (await import('../src/analysis/split.js')).splitByCost([...STRATEGY_IDS], 2);
+    // One strategy replayed by this thread, one by the worker.
+    for (const only of [mine![0]!, theirs![0]!]) {
+      const collectors = [{ name: 'fail', module, factory: 'failingCollector', options: { after: 3, only } }];
+      await assert.rejects(
+        analyzeTrace(path, { strategies: [...STRATEGY_IDS], leaseBreakNs: 1_000_000, lenient: false, threads: 2, collectors }),
+        new RegExp(`collector gave up under ${only}`),
+      );
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
