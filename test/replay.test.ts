@@ -205,3 +205,37 @@ test('a pinned anonymous page that MAP_FIXED replaces: the lost write names the 
   r.finish();
   assert.deepEqual(found.map((f) => [f.kind, f.bytes, f.chain.map((l) => l.index)]), [['lost_write', 100, [3, 4, 5]]]);
 });
+
+test('a pin handle the trace reuses after a killed process exits belongs to the new pin under every strategy', async () => {
+  // pid 1's long-term pin blocks a truncate; under kill the lease break kills pid 1 at ts 110, so
+  // its exit is dropped and the strategy still holds the old pin 5. pid 3 then pins handle 5 again:
+  // its DMA must reach the new pin (no finding, not dropped), with one or two threads.
+  const events = [
+    { type: 'device', ts: 0, dev: 'nic' },
+    { type: 'file', ts: 0, file: '/pmem/a', dax: true, size: 8192 },
+    { type: 'file', ts: 0, file: '/pmem/b', dax: true, size: 8192 },
+    { type: 'mmap', ts: 1, pid: 1, addr: '0x10000', len: 8192, file: '/pmem/a' },
+    { type: 'pin', ts: 2, pid: 1, pin: 5, dev: 'nic', addr: '0x10000', len: 8192, longterm: true, write: true },
+    { type: 'truncate', ts: 10, pid: 2, file: '/pmem/a', size: 0 },
+    { type: 'exit', ts: 200, pid: 1 },
+    { type: 'mmap', ts: 201, pid: 3, addr: '0x20000', len: 8192, file: '/pmem/b' },
+    { type: 'pin', ts: 202, pid: 3, pin: 5, dev: 'nic', addr: '0x20000', len: 8192, longterm: true, write: true },
+    { type: 'dma', ts: 203, pin: 5, off: 0, len: 8192, dir: 'write' },
+    { type: 'unpin', ts: 204, pin: 5 },
+  ];
+  const path = join(tmp, 'handle-reuse.ndjson');
+  writeFileSync(path, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  for (const threads of [1, 2]) {
+    const { summary } = await analyzeTrace(path, { strategies: [...STRATEGY_IDS], leaseBreakNs: 100, lenient: false, threads });
+    const kill = summary.strategies.kill!;
+    assert.equal(kill.counts.killed, 1, 'the lease break killed pid 1');
+    assert.equal(kill.dropped_events, 1, 'only the killed process\'s exit is dropped');
+    for (const id of STRATEGY_IDS) {
+      const s = summary.strategies[id]!;
+      for (const k of ['corruption', 'info_leak', 'lost_write', 'stale_read', 'dma_fault'] as FindingKind[]) {
+        assert.equal(s.counts[k], 0, `${id}: ${k} from the new pin's DMA`);
+      }
+    }
+    assert.equal(summary.strategies.pin!.dropped_events, 0);
+  }
+});
