@@ -177,7 +177,7 @@ test('DMA through a settled pin finds exactly what the page-by-page check finds'
       let index = 0;
       for (const e of generateEvents({ workload, events: 3000, seed: 5 })) {
         // Forcing every pin off the fast path must change nothing.
-        if (unsettle) for (const st of r.states) for (const p of st.m.pins.values()) p.settled = false;
+        if (unsettle) for (const st of r.states) for (const p of st.m.pins.values()) p.unsettle();
         r.feed({ ...e, index: index++ } as IndexedEvent);
       }
       r.finish();

@@ -74,9 +74,9 @@ export class Frame {
 /** The frame stops being what its pins saw: their DMA must look page by page again. */
 function unsettle(f: Frame): void {
   if (f.pinCount === 0) return;
-  f.pin1!.settled = false;
+  f.pin1!.unsettle();
   const more = f.pinsMore;
-  if (more) for (let k = 0; k < more.length; k++) more[k]!.settled = false;
+  if (more) for (let k = 0; k < more.length; k++) more[k]!.unsettle();
 }
 
 export class FramePools {

@@ -28,6 +28,23 @@ export interface Leak {
   page: number;
 }
 
+/** A read DMA through the pin does nothing (see FastDmaFlags). */
+export const FAST_READ = 1;
+/** A write DMA through the pin does nothing either. */
+export const FAST_WRITE = 2;
+
+/**
+ * One byte per strategy per pin slot, FAST_READ | FAST_WRITE when a DMA
+ * through that strategy's pin would do nothing, so the replay can skip it
+ * for all strategies by reading one cache line. A strategy sets its byte
+ * for a pin that is settled; anything that could make a DMA matter clears
+ * it first (Pin.unsettle, Pin.clearFast). Zero is always safe: it only
+ * means "look".
+ */
+export interface FastDmaFlags {
+  bytes: Uint8Array;
+}
+
 /** Shared by pins without per-page records: never written (reads past its end give undefined). */
 const NO_PAGES: never[] = [];
 
@@ -60,6 +77,9 @@ export class Pin {
   refPages = 0;
   /** Index in Machine.bySlot. */
   slot = -1;
+  /** The fast-DMA byte mirroring this pin, while set. */
+  fast: FastDmaFlags | null = null;
+  fastAt = -1;
   constructor(
     readonly handle: number,
     readonly pid: number,
@@ -73,6 +93,20 @@ export class Pin {
     readonly npages: number,
     readonly link: CauseLink,
   ) {}
+
+  /** Something moved under the pin: its DMA must look page by page. */
+  unsettle(): void {
+    this.settled = false;
+    this.clearFast();
+  }
+
+  /** Its DMA may matter again (unsettled, released, device hung). */
+  clearFast(): void {
+    if (this.fast !== null) {
+      this.fast.bytes[this.fastAt] = 0;
+      this.fast = null;
+    }
+  }
 
   /** The pin takes pages: one record per page, nothing held yet. */
   takePages(): void {

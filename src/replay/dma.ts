@@ -76,6 +76,8 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
       pin.link, pin.redirectedBy, null, ev);
     if (!pin.dev.faultTolerant) {
       pin.dev.hung = true;
+      // Every pin through the hung device now drops its DMA: none may be skipped as a no-op.
+      for (const p of st.m.pins.values()) if (p.dev === pin.dev) p.clearFast();
       st.emit('device_hang', ev.ts, 0, pin.pid, pin, null, null, pin.link, pin.redirectedBy, null, ev);
     }
   }

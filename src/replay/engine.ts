@@ -4,6 +4,7 @@
 import type { IndexedEvent } from '../trace/events.js';
 import type { StrategyCollector } from '../analysis/collector.js';
 import { policyFor } from '../strategies/index.js';
+import { FAST_READ, FAST_WRITE, type FastDmaFlags } from '../model/pin.js';
 import { dma } from './dma.js';
 import { pin, unpin } from './pins.js';
 import { LinkCache, StrategyReplay } from './state.js';
@@ -23,6 +24,10 @@ export class Replay {
   private readonly slots = new Map<number, number>();
   private readonly slotPid: number[] = [];
   private readonly freeSlots: number[] = [];
+  /** Per slot, a byte per strategy: a DMA there does nothing (FastDmaFlags); used when no collector observes events. */
+  private readonly fast: FastDmaFlags = { bytes: new Uint8Array(64) };
+  /** The earliest timer of any strategy: a DMA before it need not ask each strategy. */
+  private minDue = Infinity;
 
   /** `sinks[i]` receive strategy i's findings; collectors with observe() also see every event. */
   constructor(
@@ -37,6 +42,13 @@ export class Replay {
       return obs.length ? obs : null;
     });
     this.observed = this.observers.some((o) => o !== null);
+    if (!this.observed) {
+      this.states.forEach((st, i) => {
+        st.fastDma = this.fast;
+        st.fastIndex = i;
+        st.fastStride = this.states.length;
+      });
+    }
   }
 
   /**
@@ -52,6 +64,13 @@ export class Replay {
         const slot = this.freeSlots.pop() ?? this.slotPid.length;
         this.slots.set(ev.pin, slot);
         this.slotPid[slot] = ev.pid;
+        const n = this.states.length;
+        if ((slot + 1) * n > this.fast.bytes.length) {
+          const bigger = new Uint8Array(Math.max(2 * this.fast.bytes.length, (slot + 1) * n));
+          bigger.set(this.fast.bytes);
+          this.fast.bytes = bigger;
+        }
+        this.fast.bytes.fill(0, slot * n, (slot + 1) * n);
         return slot;
       }
       case 'unpin': {
@@ -93,15 +112,25 @@ export class Replay {
     }
     // Strategies are independent: each one's timers fire before it sees
     // the event, and the event's type is looked at once, not per strategy.
-    for (let i = 0; i < n; i++) {
-      const st = states[i]!;
-      if (st.timers.next < ts) st.fireBefore(ts);
+    const due = this.minDue < ts;
+    if (due) {
+      for (let i = 0; i < n; i++) {
+        const st = states[i]!;
+        if (st.timers.next < ts) st.fireBefore(ts);
+      }
     }
     switch (ev.type) {
       case 'dma': {
+        // Most DMA goes through settled pins and does nothing: one byte per strategy says so.
         const write = ev.dir === 'write';
-        for (let i = 0; i < n; i++) dma(states[i]!, ev, slot, write);
-        break;
+        const need = write ? FAST_WRITE : FAST_READ;
+        const bytes = this.fast.bytes;
+        const row = slot * n;
+        for (let i = 0; i < n; i++) if ((bytes[row + i]! & need) === 0) dma(states[i]!, ev, slot, write);
+        // A DMA arms no timer: the earliest stays unless some fired.
+        if (due) this.refreshDue();
+        this.lastTs = ts;
+        return;
       }
       case 'pin':
         for (let i = 0; i < n; i++) pin(states[i]!, ev, slot);
@@ -112,7 +141,17 @@ export class Replay {
       default:
         for (let i = 0; i < n; i++) states[i]!.apply(ev, slot);
     }
+    this.refreshDue();
     this.lastTs = ts;
+  }
+
+  private refreshDue(): void {
+    let min = Infinity;
+    for (const st of this.states) {
+      const t = st.timers.next;
+      if (t < min) min = t;
+    }
+    this.minDue = min;
   }
 
   feedBatch(batch: IndexedEvent[]): void {

@@ -2,13 +2,14 @@
 // policy admits, refuses or mirrors long-term ones), unpin, and a pin
 // letting go of its frames early (notified release, kill, exit).
 import type { IndexedEvent } from '../trace/events.js';
-import { K_ODP, K_REFUSED, Pin } from '../model/pin.js';
+import { FAST_READ, FAST_WRITE, K_ODP, K_REFUSED, Pin } from '../model/pin.js';
 import type { StrategyReplay } from './state.js';
 
 /** `slot`: the replay's slot for the handle (Replay.slotOf), the same in every strategy. */
 export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' }>, slot: number): void {
   const m = st.m;
   // A pin this strategy kept past the trace's release (its process killed, the exit dropped) leaves the slot.
+  m.bySlot[slot]?.clearFast();
   m.bySlot[slot] = undefined;
   if (m.killed.has(ev.pid)) return void st.dropped++;
   const ps = st.ps;
@@ -63,6 +64,17 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
       m.hold(pin, i, r.frame);
     }
   }
+  markFast(st, pin);
+}
+
+/** A settled pin: the engine may skip its DMA (a write only when no page can be under writeback). */
+function markFast(st: StrategyReplay, pin: Pin): void {
+  const fast = st.fastDma;
+  if (fast === null || !pin.settled || pin.dev.hung) return;
+  const at = pin.slot * st.fastStride + st.fastIndex;
+  fast.bytes[at] = pin.wbPages ? FAST_READ : FAST_READ | FAST_WRITE;
+  pin.fast = fast;
+  pin.fastAt = at;
 }
 
 export function unpin(st: StrategyReplay, slot: number, ts: number): void {
@@ -88,6 +100,7 @@ export function releasePin(st: StrategyReplay, pin: Pin, ts: number): void {
   if (!pin.released) {
     st.m.dropAll(pin);
     pin.released = true;
+    pin.clearFast();
   }
   if (pin.leaks) {
     for (const l of pin.leaks) {

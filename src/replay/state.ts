@@ -8,7 +8,7 @@ import type { StrategyGauges } from '../analysis/collector.js';
 import { Machine } from '../model/machine.js';
 import type { PendingOp } from '../model/pending.js';
 import { OWNED } from '../model/frame.js';
-import { K_PIN, P_ABSENT, P_FRAME, type Pin } from '../model/pin.js';
+import { FAST_READ, FAST_WRITE, K_PIN, P_ABSENT, P_FRAME, type FastDmaFlags, type Pin } from '../model/pin.js';
 import { TimerQueue } from '../model/timer.js';
 import type { StrategyPolicy } from '../strategies/policy.js';
 import { dma, type Inflight } from './dma.js';
@@ -46,6 +46,10 @@ export class StrategyReplay {
   readonly ps: number;
   readonly fast: ((kind: FindingKind, bytes: number, durNs: number | undefined) => void) | null;
   readonly gaugesObj: StrategyGauges = { pinned_bytes: 0, leaked_bytes: 0 };
+  /** The engine's fast-DMA bytes (null: the engine looks at every DMA), this strategy's column, and the row length. */
+  fastDma: FastDmaFlags | null = null;
+  fastIndex = 0;
+  fastStride = 1;
 
   constructor(
     readonly policy: StrategyPolicy,
@@ -193,9 +197,24 @@ export class StrategyReplay {
   /** For the property test: the machine's invariants plus the pending-op bookkeeping. */
   checkInvariants(): void {
     this.m.checkInvariants();
+    if (this.fastDma !== null) {
+      for (let s = 0; s < this.m.bySlot.length; s++) {
+        if (this.m.bySlot[s] === undefined && this.fastDma.bytes[s * this.fastStride + this.fastIndex] !== 0) {
+          throw new Error(`slot ${s}: fast-DMA byte set but no pin there`);
+        }
+      }
+    }
     for (const pin of this.m.pins.values()) {
       if (pin.released && pin.refPages !== 0) throw new Error(`pin ${pin.handle}: released but holds ${pin.refPages} pages`);
       if (pin.kind !== K_PIN && pin.refPages !== 0) throw new Error(`pin ${pin.handle}: not a pin but holds pages`);
+      if (this.fastDma !== null && this.m.bySlot[pin.slot] === pin) {
+        // The engine skips a DMA only when the pin says it would do nothing.
+        const flag = this.fastDma.bytes[pin.slot * this.fastStride + this.fastIndex]!;
+        const ok = pin.kind === K_PIN && !pin.released && pin.settled && !pin.dev.hung;
+        if (flag !== 0 && (!ok || flag !== (pin.wbPages ? FAST_READ : FAST_READ | FAST_WRITE))) {
+          throw new Error(`pin ${pin.handle}: fast-DMA byte ${flag} but DMA through it may matter`);
+        }
+      }
       for (let i = 0; i < pin.npages; i++) {
         if (pin.mode[i] === P_ABSENT && pin.frames[i]) throw new Error(`pin ${pin.handle}: absent page with a frame`);
         if (!pin.settled || pin.kind !== K_PIN || pin.released || pin.mode[i] === P_ABSENT) continue;

@@ -126,7 +126,7 @@ export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?
         if (act === 'dummy' || act === 'revoke') {
           m.drop(p, i);
           p.mode[i] = act === 'dummy' ? P_DUMMY : P_REVOKED;
-          p.settled = false;
+          p.unsettle();
           p.frames[i] = fr; // remembered for the chain; no reference held
           p.redirectedBy = op.link;
         } else if (f.dax) {
