@@ -18,15 +18,17 @@ export class FileState {
   wbLink: CauseLink | null = null;
   /** The last truncate that shrank the file (why an ODP fault past EOF happened). */
   shrunkBy: CauseLink | null = null;
+  readonly pool: PoolId;
+  /** Page cache files that need dirty tracking: not DAX, not shmem. */
+  readonly dirtyTracked: boolean;
   constructor(
     readonly id: number,
     readonly name: string,
     readonly dax: boolean,
     readonly shmem: boolean,
-  ) {}
-
-  get pool(): PoolId {
-    return this.dax ? PMEM : DRAM;
+  ) {
+    this.pool = dax ? PMEM : DRAM;
+    this.dirtyTracked = !dax && !shmem;
   }
 
   /** Number of pages covering [0, size). */
@@ -34,8 +36,4 @@ export class FileState {
     return Math.ceil(this.size / pageSize);
   }
 
-  /** Page cache files that need dirty tracking: not DAX, not shmem. */
-  get dirtyTracked(): boolean {
-    return !this.dax && !this.shmem;
-  }
 }

@@ -7,6 +7,7 @@ import { DeviceState } from './device.js';
 import { FileState } from './file.js';
 import { DISCONNECTED, DRAM, FREE, FramePools, OWNED, PMEM, type Frame } from './frame.js';
 import { AddressSpace, type Mapping } from './mm.js';
+import { LivePins } from './live-pins.js';
 import { P_FRAME, type Pin } from './pin.js';
 
 /** Where a virtual page leads now (filled by Machine.resolve, reused to avoid allocation). */
@@ -26,7 +27,9 @@ export class Machine {
   readonly pools = new FramePools();
   readonly files = new Map<string, FileState>();
   readonly spaces = new Map<number, AddressSpace>();
-  readonly pins = new Map<number, Pin>();
+  readonly pins = new LivePins();
+  /** Some process was killed and its exit dropped: pins the trace released may still be here, by handle. */
+  zombies = false;
   /** The same pins by the replay's slot for their handle (see Replay): DMA finds its pin by index, not by hash. */
   readonly bySlot: (Pin | undefined)[] = [];
   readonly devices = new Map<string, DeviceState>();

@@ -77,6 +77,10 @@ export class Pin {
   refPages = 0;
   /** Index in Machine.bySlot. */
   slot = -1;
+  /** In its machine's LivePins, and the neighbours there. */
+  live = false;
+  livePrev: Pin | null = null;
+  liveNext: Pin | null = null;
   /** The fast-DMA byte mirroring this pin, while set. */
   fast: FastDmaFlags | null = null;
   fastAt = -1;
@@ -110,17 +114,32 @@ export class Pin {
 
   /** The pin takes pages: one record per page, nothing held yet. */
   takePages(): void {
+    // Pushed, not new Array(n).fill(): packed arrays, and no builtin call per array.
     const n = this.npages;
-    this.frames = new Array<Frame | null>(n).fill(null);
-    this.gens = new Array<number>(n).fill(0);
-    this.mode = new Array<number>(n).fill(P_ABSENT);
+    const frames: (Frame | null)[] = [];
+    const gens: number[] = [];
+    const mode: number[] = [];
+    for (let i = 0; i < n; i++) {
+      frames.push(null);
+      gens.push(0);
+      mode.push(P_ABSENT);
+    }
+    this.frames = frames;
+    this.gens = gens;
+    this.mode = mode;
   }
 
   /** Page i is page `fpage` of file `f`. */
   setFilePage(i: number, f: FileState, fpage: number): void {
     if (this.files === NO_PAGES) {
-      this.files = new Array<FileState | null>(this.npages).fill(null);
-      this.fpages = new Array<number>(this.npages).fill(0);
+      const files: (FileState | null)[] = [];
+      const fpages: number[] = [];
+      for (let k = 0; k < this.npages; k++) {
+        files.push(null);
+        fpages.push(0);
+      }
+      this.files = files;
+      this.fpages = fpages;
     }
     this.files[i] = f;
     this.fpages[i] = fpage;

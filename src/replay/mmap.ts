@@ -85,8 +85,12 @@ export function munmap(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'mu
 
 export function exit(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'exit' }>): void {
   const m = st.m;
-  if (m.killed.has(ev.pid)) return void st.dropped++;
-  for (const pin of [...m.pins.values()]) {
+  if (m.killed.has(ev.pid)) {
+    // Its pins stay here under handles the trace now reuses: pin() looks them up.
+    m.zombies = true;
+    return void st.dropped++;
+  }
+  for (const pin of m.pins.values()) {
     if (pin.pid !== ev.pid) continue;
     releasePin(st, pin, ev.ts);
     forget(st, pin);

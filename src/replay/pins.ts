@@ -19,13 +19,13 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
   const write = ev.write ?? false;
   const link = st.links.get(ev);
   const pin = new Pin(ev.pin, ev.pid, m.device(ev.dev), longterm, write, ev.addr, ev.len, v0, n, link);
-  const old = m.pins.get(ev.pin);
+  const old = m.zombies ? m.pins.byHandle(ev.pin) : undefined;
   if (old) {
     // The trace reuses a handle the strategy still knows (released early): the old one is gone for good.
     releasePin(st, old, ev.ts);
     if (m.bySlot[old.slot] === old) m.bySlot[old.slot] = undefined;
-  }
-  m.pins.set(ev.pin, pin);
+    m.pins.replace(old, pin);
+  } else m.pins.add(pin);
   pin.slot = slot;
   m.bySlot[slot] = pin;
   const as = m.spaces.get(ev.pid);
@@ -87,7 +87,7 @@ export function unpin(st: StrategyReplay, slot: number, ts: number): void {
 
 /** The strategy stops knowing the pin (the trace released its handle). */
 export function forget(st: StrategyReplay, pin: Pin): void {
-  st.m.pins.delete(pin.handle);
+  st.m.pins.remove(pin);
   if (st.m.bySlot[pin.slot] === pin) st.m.bySlot[pin.slot] = undefined;
 }
 

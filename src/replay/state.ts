@@ -128,7 +128,7 @@ export class StrategyReplay {
     }
     if (t.what.kind === T_RELEASE) {
       const pin = t.what.pin!;
-      if (!pin.released && this.m.pins.get(pin.handle) === pin) releasePin(this, pin, t.t);
+      if (!pin.released && pin.live) releasePin(this, pin, t.t);
     } else if (t.what.kind === T_DEADLINE) {
       deadline(this, op, t.t);
     } else if (op.blockers === 0) {
