@@ -38,8 +38,11 @@ export class AddressSpace {
     return null;
   }
 
-  /** Removes [start, end) from the mappings, splitting those that straddle it. */
-  removeRange(start: number, end: number): void {
+  /** Removes [start, end) from the mappings, splitting those that straddle it; false when nothing was mapped there. */
+  removeRange(start: number, end: number): boolean {
+    let overlaps = false;
+    for (const x of this.maps) if (x.end > start && x.start < end) overlaps = true;
+    if (!overlaps) return false;
     const out: Mapping[] = [];
     for (const x of this.maps) {
       if (x.end <= start || x.start >= end) {
@@ -51,6 +54,7 @@ export class AddressSpace {
     }
     this.maps.length = 0;
     this.maps.push(...out);
+    return true;
   }
 
   add(m: Mapping): void {

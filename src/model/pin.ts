@@ -114,15 +114,16 @@ export class Pin {
 
   /** The pin takes pages: one record per page, nothing held yet. */
   takePages(): void {
-    // Pushed, not new Array(n).fill(): packed arrays, and no builtin call per array.
+    // Sized once and filled by a loop: no builtin call per array, and no
+    // growth past n as push would allocate.
     const n = this.npages;
-    const frames: (Frame | null)[] = [];
-    const gens: number[] = [];
-    const mode: number[] = [];
+    const frames = new Array<Frame | null>(n);
+    const gens = new Array<number>(n);
+    const mode = new Array<number>(n);
     for (let i = 0; i < n; i++) {
-      frames.push(null);
-      gens.push(0);
-      mode.push(P_ABSENT);
+      frames[i] = null;
+      gens[i] = 0;
+      mode[i] = P_ABSENT;
     }
     this.frames = frames;
     this.gens = gens;
@@ -132,11 +133,11 @@ export class Pin {
   /** Page i is page `fpage` of file `f`. */
   setFilePage(i: number, f: FileState, fpage: number): void {
     if (this.files === NO_PAGES) {
-      const files: (FileState | null)[] = [];
-      const fpages: number[] = [];
+      const files = new Array<FileState | null>(this.npages);
+      const fpages = new Array<number>(this.npages);
       for (let k = 0; k < this.npages; k++) {
-        files.push(null);
-        fpages.push(0);
+        files[k] = null;
+        fpages[k] = 0;
       }
       this.files = files;
       this.fpages = fpages;

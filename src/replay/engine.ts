@@ -23,6 +23,8 @@ export class Replay {
   /** Live pin handle -> slot, and each slot's pid: the trace's own pins, as the validator sees them. */
   private readonly slots = new Map<number, number>();
   private readonly slotPid: number[] = [];
+  /** Each slot's handle, -1 when free. */
+  private readonly slotHandle: number[] = [];
   private readonly freeSlots: number[] = [];
   /** Per slot, a byte per strategy: a DMA there does nothing (FastDmaFlags); used when no collector observes events. */
   private readonly fast: FastDmaFlags = { bytes: new Uint8Array(64) };
@@ -64,6 +66,7 @@ export class Replay {
         const slot = this.freeSlots.pop() ?? this.slotPid.length;
         this.slots.set(ev.pin, slot);
         this.slotPid[slot] = ev.pid;
+        this.slotHandle[slot] = ev.pin;
         const n = this.states.length;
         if ((slot + 1) * n > this.fast.bytes.length) {
           const bigger = new Uint8Array(Math.max(2 * this.fast.bytes.length, (slot + 1) * n));
@@ -76,13 +79,15 @@ export class Replay {
       case 'unpin': {
         const slot = this.slots.get(ev.pin)!;
         this.slots.delete(ev.pin);
+        this.slotHandle[slot] = -1;
         this.freeSlots.push(slot);
         return slot;
       }
       case 'exit':
-        for (const [handle, slot] of this.slots) {
-          if (this.slotPid[slot] !== ev.pid) continue;
-          this.slots.delete(handle);
+        for (let slot = 0; slot < this.slotHandle.length; slot++) {
+          if (this.slotHandle[slot] === -1 || this.slotPid[slot] !== ev.pid) continue;
+          this.slots.delete(this.slotHandle[slot]!);
+          this.slotHandle[slot] = -1;
           this.freeSlots.push(slot);
         }
         return -1;

@@ -22,7 +22,8 @@ export function mmap(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'mmap
 
 /** Unmaps [start, end): anonymous frames and private copies there go; pinned ones stay with their pins. */
 export function unmapRange(st: StrategyReplay, as: AddressSpace, start: number, end: number, by: CauseLink | null): void {
-  as.removeRange(start, end);
+  // Anonymous frames only live inside mappings (the invariants check it): none to drop where nothing was mapped.
+  if (!as.removeRange(start, end)) return;
   const v0 = Math.floor(start / st.ps);
   const v1 = Math.ceil(end / st.ps);
   dropAnon(st, as, v0, v1, by);
