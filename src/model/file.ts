@@ -4,6 +4,7 @@
 import type { PoolId } from './frame.js';
 import { DRAM, PMEM } from './frame.js';
 import { PageMap } from './pagemap.js';
+import { WritebackPages } from './writeback.js';
 import type { PendingOp } from './pending.js';
 import type { CauseLink } from '../replay/types.js';
 
@@ -11,7 +12,7 @@ export class FileState {
   size = 0;
   readonly pages = new PageMap();
   /** Page -> number of writeback windows open on it (page cache files only). */
-  readonly writeback = new Map<number, number>();
+  readonly writeback = new WritebackPages();
   /** Operations queued on the file; the head is the one in progress. */
   readonly queue: PendingOp[] = [];
   /** The last writeback start, for a writeback_race's causal chain. */

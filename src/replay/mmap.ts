@@ -45,7 +45,8 @@ export function dropAnon(st: StrategyReplay, as: AddressSpace, v0: number, v1: n
     const hit: number[] = [];
     for (const v of as.anon.keys()) if (v >= v0 && v < v1) hit.push(v);
     hit.sort((a, b) => a - b);
-    for (const v of hit) {
+    for (let k = 0; k < hit.length; k++) {
+      const v = hit[k]!;
       const fr = as.anon.get(v)!;
       as.anon.delete(v);
       st.m.release(fr, by, keep);
@@ -106,7 +107,8 @@ export function tearDown(st: StrategyReplay, pid: number, by: CauseLink): void {
   if (!as) return;
   as.maps.length = 0;
   const keys = [...as.anon.keys()].sort((a, b) => a - b);
-  for (const v of keys) {
+  for (let k = 0; k < keys.length; k++) {
+    const v = keys[k]!;
     const fr = as.anon.get(v)!;
     as.anon.delete(v);
     st.m.release(fr, by, !st.policy.ignoresPins);

@@ -26,10 +26,8 @@ export function writeback(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 
   if (!f.dirtyTracked || ev.len === 0) return; // DAX and shmem have no writeback
   const p1 = Math.floor((ev.off + ev.len - 1) / st.ps);
   for (let p = Math.floor(ev.off / st.ps); p <= p1; p++) {
-    const c = f.writeback.get(p) ?? 0;
-    if (ev.phase === 'start') f.writeback.set(p, c + 1);
-    else if (c <= 1) f.writeback.delete(p);
-    else f.writeback.set(p, c - 1);
+    if (ev.phase === 'start') f.writeback.start(p);
+    else f.writeback.end(p);
   }
   if (ev.phase === 'start') f.wbLink = st.links.get(ev);
 }

@@ -40,11 +40,15 @@ export function framesIn(f: FileState, lo: number, hi: number): Frame[] {
 /** Live pins (with frame references) on frames of [lo, hi), in pin order. */
 export function pinsOn(st: StrategyReplay, frames: Frame[]): Pin[] {
   let set: Set<Pin> | null = null;
-  for (const fr of frames) {
+  // Indexed loops here and below: truncates are rare enough to run unoptimized
+  // for a long while, where for-of allocates an iterator result per element.
+  for (let k = 0; k < frames.length; k++) {
+    const fr = frames[k]!;
     if (fr.pinCount === 0) continue;
     set ??= new Set();
     set.add(fr.pin1!);
-    if (fr.pinsMore) for (const p of fr.pinsMore) set.add(p);
+    const more = fr.pinsMore;
+    if (more) for (let j = 0; j < more.length; j++) set.add(more[j]!);
   }
   return set ? [...set].sort((a, b) => a.link.index - b.link.index) : [];
 }
@@ -56,7 +60,7 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
   const [lo, hi] = range(st, op);
   const frames = framesIn(op.file, lo, hi);
   const pins = pinsOn(st, frames);
-  for (const fr of frames) if (fr.pinCount) op.pinnedPages++;
+  for (let k = 0; k < frames.length; k++) if (frames[k]!.pinCount) op.pinnedPages++;
   const lt = pins.filter((p) => p.longterm);
   if (lt.length > 0 && st.policy.onTruncate(lt[0]!) === 'fail') {
     st.emit('op_failed', op.ts, op.pinnedPages * st.ps, op.link.pid ?? null, lt[0]!, op.file.name, lo,
@@ -65,7 +69,8 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
     return next(st, op, t);
   }
   let waits = false;
-  for (const p of pins) {
+  for (let k = 0; k < pins.length; k++) {
+    const p = pins[k]!;
     let blocks = false;
     if (!p.longterm) {
       // dax_layout_busy_page(): a DAX truncate waits for short-term pins (O_DIRECT) to go.
@@ -115,7 +120,9 @@ export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?
   frames ??= framesIn(f, lo, hi);
   const keep = !st.policy.ignoresPins;
   if (keep) {
-    for (const p of pins ?? pinsOn(st, frames)) {
+    const held = pins ?? pinsOn(st, frames);
+    for (let k = 0; k < held.length; k++) {
+      const p = held[k]!;
       if (!p.longterm) continue; // short-term pins keep an orphan until their unpin
       const act = st.policy.onTruncate(p);
       let leaked = 0;
@@ -138,14 +145,16 @@ export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?
     }
   }
   // Ascending page index, the file's pages before private copies: the last freed is the first reused.
-  for (const fr of frames) {
+  for (let k = 0; k < frames.length; k++) {
+    const fr = frames[k]!;
     f.pages.delete(fr.page);
     m.release(fr, op.link, keep);
   }
   if (op.kind === 'truncate') {
     // truncate_pagecache() unmaps private COW copies past the new size too; a hole punch keeps them.
     for (const as of m.spaces.values()) {
-      for (const map of as.maps) {
+      for (let k = 0; k < as.maps.length; k++) {
+        const map = as.maps[k]!;
         if (map.file !== f || map.shared) continue;
         const vaLo = map.start + Math.max(0, lo * st.ps - map.off);
         if (vaLo >= map.end) continue;
@@ -158,7 +167,8 @@ export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?
   if (t > op.ts) stall(st, op, t - op.ts, lo, false);
   op.done = true;
   st.retire(op);
-  for (const p of op.waitedOn) {
+  for (let k = 0; k < op.waitedOn.length; k++) {
+    const p = op.waitedOn[k]!;
     if (p.blocking) {
       const k = p.blocking.indexOf(op);
       if (k >= 0) p.blocking.splice(k, 1);
