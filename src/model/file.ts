@@ -36,5 +36,4 @@ export class FileState {
   pageCount(pageSize: number): number {
     return Math.ceil(this.size / pageSize);
   }
-
 }

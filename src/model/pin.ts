@@ -104,6 +104,12 @@ export class Pin {
     this.clearFast();
   }
 
+  /** The fast-DMA byte this pin's state allows: 0 when a DMA through it may matter. */
+  fastBits(): number {
+    if (this.kind !== K_PIN || this.released || !this.settled || this.dev.hung) return 0;
+    return this.wbPages ? FAST_READ : FAST_READ | FAST_WRITE;
+  }
+
   /** Its DMA may matter again (unsettled, released, device hung). */
   clearFast(): void {
     if (this.fast !== null) {

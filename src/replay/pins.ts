@@ -2,7 +2,7 @@
 // policy admits, refuses or mirrors long-term ones), unpin, and a pin
 // letting go of its frames early (notified release, kill, exit).
 import type { IndexedEvent } from '../trace/events.js';
-import { FAST_READ, FAST_WRITE, K_ODP, K_REFUSED, Pin } from '../model/pin.js';
+import { K_ODP, K_REFUSED, Pin } from '../model/pin.js';
 import type { StrategyReplay } from './state.js';
 
 /** `slot`: the replay's slot for the handle (Replay.slotOf), the same in every strategy. */
@@ -70,9 +70,10 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
 /** A settled pin: the engine may skip its DMA (a write only when no page can be under writeback). */
 function markFast(st: StrategyReplay, pin: Pin): void {
   const fast = st.fastDma;
-  if (fast === null || !pin.settled || pin.dev.hung) return;
+  const bits = pin.fastBits();
+  if (fast === null || bits === 0) return;
   const at = pin.slot * st.fastStride + st.fastIndex;
-  fast.bytes[at] = pin.wbPages ? FAST_READ : FAST_READ | FAST_WRITE;
+  fast.bytes[at] = bits;
   pin.fast = fast;
   pin.fastAt = at;
 }

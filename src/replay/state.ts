@@ -8,7 +8,7 @@ import type { StrategyGauges } from '../analysis/collector.js';
 import { Machine } from '../model/machine.js';
 import type { PendingOp } from '../model/pending.js';
 import { OWNED } from '../model/frame.js';
-import { FAST_READ, FAST_WRITE, K_PIN, P_ABSENT, P_FRAME, type FastDmaFlags, type Pin } from '../model/pin.js';
+import { K_PIN, P_ABSENT, P_FRAME, type FastDmaFlags, type Pin } from '../model/pin.js';
 import { TimerQueue } from '../model/timer.js';
 import type { StrategyPolicy } from '../strategies/policy.js';
 import { dma, type Inflight } from './dma.js';
@@ -210,8 +210,7 @@ export class StrategyReplay {
       if (this.fastDma !== null && this.m.bySlot[pin.slot] === pin) {
         // The engine skips a DMA only when the pin says it would do nothing.
         const flag = this.fastDma.bytes[pin.slot * this.fastStride + this.fastIndex]!;
-        const ok = pin.kind === K_PIN && !pin.released && pin.settled && !pin.dev.hung;
-        if (flag !== 0 && (!ok || flag !== (pin.wbPages ? FAST_READ : FAST_READ | FAST_WRITE))) {
+        if (flag !== 0 && flag !== pin.fastBits()) {
           throw new Error(`pin ${pin.handle}: fast-DMA byte ${flag} but DMA through it may matter`);
         }
       }
