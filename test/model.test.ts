@@ -8,7 +8,8 @@ import { AddressSpace } from '../src/model/mm.js';
 import { Machine } from '../src/model/machine.js';
 import { PageMap } from '../src/model/pagemap.js';
 import { Pin } from '../src/model/pin.js';
-import { StallAggregate, EXACT_LIMIT } from '../src/analysis/summary.js';
+import { StallAggregate, EXACT_LIMIT, SummaryBuilder } from '../src/analysis/summary.js';
+import { FINDING_KINDS } from '../src/replay/types.js';
 
 test('frame pools hand out the most recently freed frame first, per pool', () => {
   const p = new FramePools();
@@ -115,6 +116,29 @@ test('a file page map iterates exactly like a Map: first insertion order, re-set
   }
   assert.deepEqual([...pm], [...ref]);
   assert.deepEqual(pm.values(), [...ref.values()]);
+});
+
+test('a summary counts and sums every kind by name, whichever way findings arrive', () => {
+  const kept = new SummaryBuilder(true);
+  const counted = new SummaryBuilder(false);
+  FINDING_KINDS.forEach((kind, i) => {
+    for (let n = 0; n <= i; n++) {
+      const f = { strategy: 'pin' as const, kind, ts: n, bytes: 10 * (i + 1), pid: 1, dev: null, pin: null, file: null, page: null, chain: [], ...(kind === 'stall' ? { dur_ns: 100 * (n + 1) } : {}) };
+      kept.add(f);
+      counted.tally!(f.kind, f.bytes, f.dur_ns);
+    }
+  });
+  for (const s of [kept.finish(0), counted.finish(0)]) {
+    assert.deepEqual(Object.keys(s.counts), [...FINDING_KINDS]);
+    FINDING_KINDS.forEach((kind, i) => {
+      assert.equal(s.counts[kind], i + 1, kind);
+      assert.equal(s.bytes[kind], (i + 1) * 10 * (i + 1), kind);
+    });
+    const stalls = FINDING_KINDS.indexOf('stall') + 1;
+    assert.equal(s.stall_ns.count, stalls);
+    assert.equal(s.stall_ns.max, 100 * stalls);
+  }
+  assert.equal(kept.finish(0).findings!.length, FINDING_KINDS.length * (FINDING_KINDS.length + 1) / 2);
 });
 
 test('a pin is settled until a frame it holds is freed or disconnected', () => {
