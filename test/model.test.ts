@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DRAM, FramePools, PMEM, OWNED, FREE } from '../src/model/frame.js';
 import { TimerQueue } from '../src/model/timer.js';
-import { AddressSpace } from '../src/model/mm.js';
+import { AddressSpace, AnonPages } from '../src/model/mm.js';
 import { Machine } from '../src/model/machine.js';
 import { PageMap } from '../src/model/pagemap.js';
 import { Pin } from '../src/model/pin.js';
@@ -116,6 +116,34 @@ test('a file page map iterates exactly like a Map: first insertion order, re-set
   }
   assert.deepEqual([...pm], [...ref]);
   assert.deepEqual(pm.values(), [...ref.values()]);
+});
+
+test('anonymous pages are found by virtual page wherever they are, in insertion order, after emptying too', () => {
+  const pools = new FramePools();
+  const anon = new AnonPages();
+  const high = 0x7f0000000000 / 4096; // a heap-number page, as user addresses give
+  const low = 0x555555554000 / 4096; // another region, below the first page set
+  const [a, b, c, d] = [0, 1, 2, 3].map(() => pools.alloc(DRAM, null));
+  anon.set(high + 5, a!);
+  anon.set(low, b!);
+  anon.set(high, c!);
+  assert.equal(anon.size, 3);
+  assert.equal(anon.get(high + 5), a);
+  assert.equal(anon.get(low), b);
+  assert.equal(anon.get(high), c);
+  assert.equal(anon.get(high + 1), undefined);
+  assert.deepEqual(anon.keys(), [high + 5, low, high]);
+  assert.deepEqual(anon.entries().map(([v]) => v), [high + 5, low, high]);
+  assert.equal(anon.delete(low), true);
+  assert.equal(anon.delete(low), false);
+  anon.delete(high + 5);
+  anon.delete(high);
+  assert.equal(anon.size, 0);
+  // Refilled from empty, far from the old pages: still exact.
+  anon.set(low + 7, d!);
+  assert.equal(anon.get(low + 7), d);
+  assert.equal(anon.get(high + 5), undefined);
+  assert.deepEqual(anon.keys(), [low + 7]);
 });
 
 test('a summary counts and sums every kind by name, whichever way findings arrive', () => {

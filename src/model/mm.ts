@@ -19,7 +19,7 @@ export class AddressSpace {
   /** Sorted by start, non-overlapping. */
   readonly maps: Mapping[] = [];
   /** Virtual page -> frame of anonymous memory or a private copy of a file page. */
-  readonly anon = new Map<number, Frame>();
+  readonly anon = new AnonPages();
   /** The last munmap (why an ODP fault on an unmapped address happened). */
   unmappedBy: CauseLink | null = null;
   constructor(readonly pid: number) {}
@@ -62,5 +62,48 @@ export class AddressSpace {
     let i = this.maps.length;
     while (i > 0 && this.maps[i - 1]!.start > m.start) i--;
     this.maps.splice(i, 0, m);
+  }
+}
+
+/**
+ * Virtual page -> frame, as a Map in insertion order, but keyed by the
+ * page's distance from a base page: user addresses put page numbers near
+ * 2^35, which V8 stores as heap numbers and hashes by a call into C++,
+ * while distances within a process's mappings are small integers, hashed
+ * inline. (Only speed depends on the base: any page maps to one key.)
+ */
+export class AnonPages {
+  private readonly byOffset = new Map<number, Frame>();
+  private base = 0;
+
+  get size(): number {
+    return this.byOffset.size;
+  }
+
+  get(vpage: number): Frame | undefined {
+    return this.byOffset.get(vpage - this.base);
+  }
+
+  set(vpage: number, fr: Frame): void {
+    if (this.byOffset.size === 0) this.base = vpage;
+    this.byOffset.set(vpage - this.base, fr);
+  }
+
+  delete(vpage: number): boolean {
+    return this.byOffset.delete(vpage - this.base);
+  }
+
+  /** The virtual pages held, in insertion order. */
+  keys(): number[] {
+    const out: number[] = [];
+    for (const k of this.byOffset.keys()) out.push(k + this.base);
+    return out;
+  }
+
+  /** [virtual page, frame] pairs, in insertion order. */
+  entries(): [number, Frame][] {
+    const out: [number, Frame][] = [];
+    for (const [k, fr] of this.byOffset) out.push([k + this.base, fr]);
+    return out;
   }
 }

@@ -106,7 +106,7 @@ export function tearDown(st: StrategyReplay, pid: number, by: CauseLink): void {
   const as = st.m.spaces.get(pid);
   if (!as) return;
   as.maps.length = 0;
-  const keys = [...as.anon.keys()].sort((a, b) => a - b);
+  const keys = as.anon.keys().sort((a, b) => a - b);
   for (let k = 0; k < keys.length; k++) {
     const v = keys[k]!;
     const fr = as.anon.get(v)!;
