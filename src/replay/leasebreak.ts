@@ -17,7 +17,7 @@ export function deadline(st: StrategyReplay, op: PendingOp, t: number): void {
   const [lo, hi] = range(st, op);
   for (const p of op.notified) {
     if (p.released || !p.blocking?.includes(op)) continue;
-    if (st.policy.atDeadline(p) === 'bounce') {
+    if (st.atDeadline(p) === 'bounce') {
       // Copy the pinned pages to bounce pages and repoint the device at them.
       for (let i = 0; i < p.npages; i++) {
         const fr = p.frames[i];

@@ -5,8 +5,10 @@ import type { CauseLink } from './types.js';
 
 export function linkOf(ev: IndexedEvent): CauseLink {
   const l: CauseLink = { index: ev.index, type: ev.type, ts: ev.ts };
-  if ('file' in ev && typeof ev.file === 'string') l.file = ev.file;
-  if ('pid' in ev && typeof ev.pid === 'number') l.pid = ev.pid;
+  // Plain loads, not `in`: a keyed has-check on events of a dozen shapes is V8's slowest path.
+  const { file, pid } = ev as { file?: unknown; pid?: unknown };
+  if (typeof file === 'string') l.file = file;
+  if (typeof pid === 'number') l.pid = pid;
   return l;
 }
 

@@ -32,7 +32,7 @@ export function unmapRange(st: StrategyReplay, as: AddressSpace, start: number, 
 /** Releases anonymous frames of virtual pages [v0, v1) of `as`, lowest first. */
 export function dropAnon(st: StrategyReplay, as: AddressSpace, v0: number, v1: number, by: CauseLink | null): void {
   if (as.anon.size === 0 || v1 <= v0) return;
-  const keep = !st.policy.ignoresPins;
+  const keep = !st.ignoresPins;
   if (v1 - v0 <= as.anon.size) {
     for (let v = v0; v < v1; v++) {
       const fr = as.anon.get(v);
@@ -60,7 +60,7 @@ export function munmap(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'mu
   const as = m.spaces.get(ev.pid);
   if (!as) return;
   const end = ev.addr + ev.len;
-  if (st.policy.munmapFails) {
+  if (st.munmapFails) {
     // EBUSY when a long-term pin of this process holds pages of the range.
     let pages = 0;
     let first: Pin | null = null;
@@ -111,7 +111,7 @@ export function tearDown(st: StrategyReplay, pid: number, by: CauseLink): void {
     const v = keys[k]!;
     const fr = as.anon.get(v)!;
     as.anon.delete(v);
-    st.m.release(fr, by, !st.policy.ignoresPins);
+    st.m.release(fr, by, !st.ignoresPins);
   }
   st.m.spaces.delete(pid);
 }
@@ -121,7 +121,7 @@ export function notifier(st: StrategyReplay, ev: Extract<IndexedEvent, { type: '
   if (m.killed.has(ev.pid)) return void st.dropped++;
   // Only migration changes anything: other invalidations make an ODP
   // mirror re-fault, which the model does on every ODP DMA anyway.
-  if (ev.event !== 'migrate' || st.policy.id === 'odp') return;
+  if (ev.event !== 'migrate' || st.isOdp) return;
   const as = m.spaces.get(ev.pid);
   if (!as) return;
   const ps = st.ps;
@@ -136,7 +136,7 @@ export function notifier(st: StrategyReplay, ev: Extract<IndexedEvent, { type: '
       const r = m.resolve(as, v, false, false, null);
       const fr = r.frame;
       if (!fr || fr.pinCount === 0) continue;
-      if (st.policy.ignoresPins) {
+      if (st.ignoresPins) {
         // migrate_pages(): the new frame is taken before the old one is freed.
         const nf = m.pools.alloc(fr.pool, link);
         if (fr.file) {

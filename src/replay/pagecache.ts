@@ -49,7 +49,7 @@ export function declareFile(st: StrategyReplay, ev: Extract<IndexedEvent, { type
   const f = new FileState(old ? old.id : m.files.size, ev.file, ev.dax ?? false, ev.shmem ?? false);
   if (old) {
     // Declared after an undeclared use (a write creating it): the old pages go.
-    for (const fr of old.pages.values()) m.release(fr, null, !st.policy.ignoresPins);
+    for (const fr of old.pages.values()) m.release(fr, null, !st.ignoresPins);
   }
   m.files.set(ev.file, f);
   f.size = ev.size;

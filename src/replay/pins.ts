@@ -33,7 +33,7 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
     let dax = false;
     let sharedDirty = false;
     let firstFile: string | null = null;
-    for (let i = 0; i < n && as && st.policy.needsTarget; i++) {
+    for (let i = 0; i < n && as && st.needsTarget; i++) {
       const map = as.find((v0 + i) * ps);
       if (map?.file) {
         firstFile ??= map.file.name;
@@ -41,10 +41,10 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
         if (map.shared && map.file.dirtyTracked) sharedDirty = true;
       }
     }
-    const adm = st.policy.admit(pin.dev, write, { dax, sharedDirtyTracked: sharedDirty });
+    const adm = st.admit(pin.dev, write, { dax, sharedDirtyTracked: sharedDirty });
     if (adm === 'refuse') {
       pin.kind = K_REFUSED;
-      if (!st.policy.needsTarget && as) firstFile = as.find(ev.addr)?.file?.name ?? null;
+      if (!st.needsTarget && as) firstFile = as.find(ev.addr)?.file?.name ?? null;
       st.emit('pin_refused', ev.ts, ev.len, ev.pid, pin, firstFile, null, link, null, null, null);
       return;
     }

@@ -50,6 +50,15 @@ export class StrategyReplay {
   fastDma: FastDmaFlags | null = null;
   fastIndex = 0;
   fastStride = 1;
+  // The policy's answers, copied here: hot paths then read fields of this
+  // one class, not of nine policy classes (a megamorphic load each time).
+  readonly ignoresPins: boolean;
+  readonly needsTarget: boolean;
+  readonly munmapFails: boolean;
+  readonly isOdp: boolean;
+  readonly admit: StrategyPolicy['admit'];
+  readonly onTruncate: StrategyPolicy['onTruncate'];
+  readonly atDeadline: StrategyPolicy['atDeadline'];
 
   constructor(
     readonly policy: StrategyPolicy,
@@ -59,6 +68,13 @@ export class StrategyReplay {
   ) {
     this.m = new Machine(opts.pageSize);
     this.ps = opts.pageSize;
+    this.ignoresPins = policy.ignoresPins;
+    this.needsTarget = policy.needsTarget;
+    this.munmapFails = policy.munmapFails;
+    this.isOdp = policy.id === 'odp';
+    this.admit = policy.admit.bind(policy);
+    this.onTruncate = policy.onTruncate.bind(policy);
+    this.atDeadline = policy.atDeadline.bind(policy);
     const only = sinks.length === 1 ? sinks[0]!.tally : undefined;
     this.fast = only ? only : null;
   }

@@ -56,13 +56,13 @@ export function pinsOn(st: StrategyReplay, frames: Frame[]): Pin[] {
 export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
   op.started = true;
   op.t0 = t;
-  if (st.policy.ignoresPins) return completeOp(st, op, t);
+  if (st.ignoresPins) return completeOp(st, op, t);
   const [lo, hi] = range(st, op);
   const frames = framesIn(op.file, lo, hi);
   const pins = pinsOn(st, frames);
   for (let k = 0; k < frames.length; k++) if (frames[k]!.pinCount) op.pinnedPages++;
   const lt = pins.filter((p) => p.longterm);
-  if (lt.length > 0 && st.policy.onTruncate(lt[0]!) === 'fail') {
+  if (lt.length > 0 && st.onTruncate(lt[0]!) === 'fail') {
     st.emit('op_failed', op.ts, op.pinnedPages * st.ps, op.link.pid ?? null, lt[0]!, op.file.name, lo,
       op.link, null, null, null, undefined, lt.map((p) => p.link));
     op.done = true;
@@ -75,7 +75,7 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
     if (!p.longterm) {
       // dax_layout_busy_page(): a DAX truncate waits for short-term pins (O_DIRECT) to go.
       blocks = op.file.dax;
-    } else if (st.policy.onTruncate(p) === 'wait') {
+    } else if (st.onTruncate(p) === 'wait') {
       blocks = true;
       waits = true;
       op.notified.push(p);
@@ -89,7 +89,7 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
     }
   }
   if (waits) st.arm(t + st.opts.leaseBreakNs, { kind: T_DEADLINE, op, pin: null });
-  if (st.policy.id === 'odp' && st.inflight.length) {
+  if (st.isOdp && st.inflight.length) {
     // The invalidation waits for DMA in flight on the pages (mmu_interval_read_retry).
     pruneInflight(st, t);
     for (const x of st.inflight) {
@@ -118,13 +118,13 @@ export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?
   const f = op.file;
   const [lo, hi] = range(st, op);
   frames ??= framesIn(f, lo, hi);
-  const keep = !st.policy.ignoresPins;
+  const keep = !st.ignoresPins;
   if (keep) {
     const held = pins ?? pinsOn(st, frames);
     for (let k = 0; k < held.length; k++) {
       const p = held[k]!;
       if (!p.longterm) continue; // short-term pins keep an orphan until their unpin
-      const act = st.policy.onTruncate(p);
+      const act = st.onTruncate(p);
       let leaked = 0;
       let firstPage = -1;
       for (let i = 0; i < p.npages; i++) {
