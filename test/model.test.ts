@@ -118,7 +118,7 @@ test('a file page map iterates exactly like a Map: first insertion order, re-set
   assert.deepEqual(pm.values(), [...ref.values()]);
 });
 
-test('anonymous pages are found by virtual page wherever they are, in insertion order, after emptying too', () => {
+test('anonymous pages are found by virtual page wherever they are, in insertion order or ascending, after emptying too', () => {
   const pools = new FramePools();
   const anon = new AnonPages();
   const high = 0x7f0000000000 / 4096; // a heap-number page, as user addresses give
@@ -134,6 +134,9 @@ test('anonymous pages are found by virtual page wherever they are, in insertion 
   assert.equal(anon.get(high + 1), undefined);
   assert.deepEqual(anon.keys(), [high + 5, low, high]);
   assert.deepEqual(anon.entries().map(([v]) => v), [high + 5, low, high]);
+  assert.deepEqual([...anon.pagesIn(-Infinity, Infinity)], [low, high, high + 5]);
+  assert.deepEqual([...anon.pagesIn(high, high + 5)], [high]);
+  assert.deepEqual([...anon.pagesIn(low + 1, high)], []);
   assert.equal(anon.delete(low), true);
   assert.equal(anon.delete(low), false);
   anon.delete(high + 5);

@@ -93,6 +93,21 @@ export class AnonPages {
     return this.byOffset.delete(vpage - this.base);
   }
 
+  /**
+   * The virtual pages held in [v0, v1), ascending. A Float64Array sorts
+   * numbers natively: Array.prototype.sort with a comparator calls back
+   * into JS per comparison, and unmaps sort often.
+   */
+  pagesIn(v0: number, v1: number): Float64Array {
+    const out = new Float64Array(this.byOffset.size);
+    let n = 0;
+    for (const k of this.byOffset.keys()) {
+      const v = k + this.base;
+      if (v >= v0 && v < v1) out[n++] = v;
+    }
+    return out.subarray(0, n).sort();
+  }
+
   /** The virtual pages held, in insertion order. */
   keys(): number[] {
     const out: number[] = [];

@@ -42,9 +42,7 @@ export function dropAnon(st: StrategyReplay, as: AddressSpace, v0: number, v1: n
       }
     }
   } else {
-    const hit: number[] = [];
-    for (const v of as.anon.keys()) if (v >= v0 && v < v1) hit.push(v);
-    hit.sort((a, b) => a - b);
+    const hit = as.anon.pagesIn(v0, v1);
     for (let k = 0; k < hit.length; k++) {
       const v = hit[k]!;
       const fr = as.anon.get(v)!;
@@ -106,7 +104,7 @@ export function tearDown(st: StrategyReplay, pid: number, by: CauseLink): void {
   const as = st.m.spaces.get(pid);
   if (!as) return;
   as.maps.length = 0;
-  const keys = as.anon.keys().sort((a, b) => a - b);
+  const keys = as.anon.pagesIn(-Infinity, Infinity);
   for (let k = 0; k < keys.length; k++) {
     const v = keys[k]!;
     const fr = as.anon.get(v)!;
