@@ -195,10 +195,8 @@ export class Machine {
       }
     }
     for (const as of this.spaces.values()) {
-      for (const vp of as.anon.keys()) {
-        if (!as.find(vp * this.pageSize)) throw new Error(`pid ${as.pid} page ${vp}: anonymous frame outside every mapping`);
-      }
       for (const [vp, fr] of as.anon.entries()) {
+        if (!as.find(vp * this.pageSize)) throw new Error(`pid ${as.pid} page ${vp}: anonymous frame outside every mapping`);
         if (fr.state !== OWNED || fr.file !== null || fr.pid !== as.pid || fr.page !== vp) throw new Error(`pid ${as.pid} page ${vp}: frame ${fr.id} not its anonymous memory`);
         if (seenOwned.has(fr)) throw new Error(`frame ${fr.id} owned twice`);
         seenOwned.add(fr);

@@ -108,13 +108,6 @@ export class AnonPages {
     return out.subarray(0, n).sort();
   }
 
-  /** The virtual pages held, in insertion order. */
-  keys(): number[] {
-    const out: number[] = [];
-    for (const k of this.byOffset.keys()) out.push(k + this.base);
-    return out;
-  }
-
   /** [virtual page, frame] pairs, in insertion order. */
   entries(): [number, Frame][] {
     const out: [number, Frame][] = [];
