@@ -1,88 +1,87 @@
-// JSON Lines framing. Each chunk's complete lines are decoded as ONE
-// string (a '\n' byte never sits inside a multi-byte UTF-8 sequence, so a
-// cut there is always safe), then split and JSON.parse'd per line. An
+// JSON Lines framing, on bytes. A line that is one flat event object (nearly
+// every line) is decoded straight from the read buffer (flat-event.ts); any
+// other line is decoded to a string and JSON.parse'd, so every odd input
+// means exactly what one JSON.parse per line makes of it. A '\n' byte never
+// sits inside a multi-byte UTF-8 sequence, so lines are cut on bytes; an
 // unfinished last line is kept as bytes and joined with the next chunk.
 // The hot path keeps no per-record position: a batch is the parsed values,
-// and line and byte offset are recomputed by rescanning the chunk only for
-// a record someone asks about (an error, a skipped event). Byte offsets
-// come free when the text is ASCII (chars = bytes); otherwise each line's
-// byte length is counted.
+// and line and byte offset are recomputed by rescanning the bytes only for
+// a record someone asks about (an error, a skipped event).
+import { FlatEventDecoder } from './flat-event.js';
 import type { RawRecord, RecordBatch } from './record.js';
 
 const NL = 0x0a;
+const CR = 0x0d;
 const LBRACE = 0x7b;
 
-/** Calls `each(start, end, line, offset)` for every non-blank line of `text` (a trailing '\r' cut off). */
-function eachLine(
-  text: string, asciiOnly: boolean, baseOffset: number, firstLine: number,
-  each: (start: number, end: number, line: number, offset: number) => void,
-): void {
-  let line = firstLine;
-  let start = 0;
-  let offset = baseOffset;
-  const n = text.length;
-  for (;;) {
-    let nl = text.indexOf('\n', start);
-    const last = nl < 0;
-    if (last) nl = n;
-    let end = nl;
-    if (end > start && text.charCodeAt(end - 1) === 13) end--;
-    // Events are objects: the common case skips the blank check.
-    if (end > start && (text.charCodeAt(start) === LBRACE || text.slice(start, end).trim() !== '')) each(start, end, line, offset);
-    if (last) return;
-    line++;
-    offset += asciiOnly ? nl + 1 - start : Buffer.byteLength(text.slice(start, nl)) + 1;
-    start = nl + 1;
-  }
+/** Complete lines in `buf[from, to)`: `to` is the last line's '\n' (or the end of the input); the first byte is at stream `offset`, on line `line`. */
+interface LineSpan {
+  buf: Buffer;
+  from: number;
+  to: number;
+  offset: number;
+  line: number;
+}
+
+/** The end of the line's content: a trailing '\r' is not part of it. */
+function contentEnd(b: Buffer, s: number, nl: number): number {
+  return nl > s && b[nl - 1] === CR ? nl - 1 : nl;
+}
+
+/** A line holds a record unless it is blank (as String.prototype.trim sees it). Events are objects: '{' answers at once. */
+function holdsRecord(b: Buffer, s: number, e: number): boolean {
+  return e > s && (b[s] === LBRACE || b.toString('utf8', s, e).trim() !== '');
+}
+
+/** The line break ending the line that starts at `s`, or `to`. */
+function lineBreak(b: Buffer, s: number, to: number): number {
+  const nl = b.indexOf(NL, s);
+  return nl < 0 || nl > to ? to : nl;
 }
 
 /** One chunk's records; positions are rescanned on demand. */
 export class LineBatch implements RecordBatch {
   readonly values: unknown[] = [];
-  /** The line after this chunk's last line. */
+  /** The line after this batch's last line. */
   readonly nextLine: number;
   private errors: Map<number, string> | null = null;
   private lines: number[] | null = null;
   private offsets: number[] | null = null;
 
-  /**
-   * `lead` is the line the previous chunk left unfinished, completed by this
-   * chunk's first bytes (`leadBytes` long): kept apart so the chunk's bulk
-   * is decoded straight from the read buffer, never copied to join it.
-   */
-  constructor(
-    private readonly lead: string | null, private readonly leadBytes: number,
-    private readonly text: string, private readonly asciiOnly: boolean,
-    private readonly baseOffset: number, private readonly firstLine: number,
-  ) {
-    const leadLines = lead === null ? 0 : this.parse(lead);
-    this.nextLine = firstLine + leadLines + this.parse(text);
+  /** `spans`: the line the previous chunk left unfinished (joined: a few bytes), then the chunk's own lines. */
+  constructor(private readonly spans: LineSpan[], decoder: FlatEventDecoder) {
+    let next = spans[0]!.line;
+    for (const span of spans) next = this.parse(span, decoder);
+    this.nextLine = next;
   }
 
-  /** One JSON.parse per line and nothing else (no position is kept: see positions()); returns the number of lines. */
-  private parse(text: string): number {
+  /** Decodes every line of the span; returns the line after its last. */
+  private parse(span: LineSpan, decoder: FlatEventDecoder): number {
     const values = this.values;
-    let lines = 1;
-    let start = 0;
-    const n = text.length;
+    const { buf, to } = span;
+    let line = span.line;
+    let s = span.from;
     for (;;) {
-      let nl = text.indexOf('\n', start);
-      const last = nl < 0;
-      if (last) nl = n;
-      let end = nl;
-      if (end > start && text.charCodeAt(end - 1) === 13) end--;
-      // Events are objects: the common case skips the blank check.
-      if (end > start && (text.charCodeAt(start) === LBRACE || text.slice(start, end).trim() !== '')) {
-        try {
-          values.push(JSON.parse(text.slice(start, end)));
-        } catch (err) {
-          (this.errors ??= new Map()).set(values.length, (err as Error).message);
-          values.push(undefined);
+      const ev = decoder.decode(buf, s, to);
+      let nl: number;
+      if (ev !== undefined) {
+        values.push(ev);
+        nl = decoder.end;
+      } else {
+        nl = lineBreak(buf, s, to);
+        const e = contentEnd(buf, s, nl);
+        if (holdsRecord(buf, s, e)) {
+          try {
+            values.push(JSON.parse(buf.toString('utf8', s, e)));
+          } catch (err) {
+            (this.errors ??= new Map()).set(values.length, (err as Error).message);
+            values.push(undefined);
+          }
         }
       }
-      if (last) return lines;
-      lines++;
-      start = nl + 1;
+      line++;
+      if (nl >= to) return line;
+      s = nl + 1;
     }
   }
 
@@ -95,11 +94,16 @@ export class LineBatch implements RecordBatch {
     if (!this.lines || !this.offsets) {
       const lines: number[] = [];
       const offsets: number[] = [];
-      const add = (_s: number, _e: number, line: number, offset: number) => { lines.push(line); offsets.push(offset); };
-      if (this.lead === null) eachLine(this.text, this.asciiOnly, this.baseOffset, this.firstLine, add);
-      else {
-        eachLine(this.lead, this.lead.length === this.leadBytes, this.baseOffset, this.firstLine, add);
-        eachLine(this.text, this.asciiOnly, this.baseOffset + this.leadBytes + 1, this.firstLine + 1, add);
+      for (const { buf, from, to, offset, line: first } of this.spans) {
+        for (let s = from, line = first; ; line++) {
+          const nl = lineBreak(buf, s, to);
+          if (holdsRecord(buf, s, contentEnd(buf, s, nl))) {
+            lines.push(line);
+            offsets.push(offset + (s - from));
+          }
+          if (nl >= to) break;
+          s = nl + 1;
+        }
       }
       this.lines = lines;
       this.offsets = offsets;
@@ -110,6 +114,7 @@ export class LineBatch implements RecordBatch {
 
 /** JSON Lines as batches of parsed values, one batch per chunk that completes a line. */
 export async function* readLineBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<LineBatch, void, undefined> {
+  const decoder = new FlatEventDecoder();
   let tail: Buffer[] = []; // bytes of an unfinished line (a long line may span many chunks: joined once)
   let offset = 0; // stream offset of the next line's first byte
   let line = 1;
@@ -119,34 +124,31 @@ export async function* readLineBatches(chunks: AsyncIterable<Buffer>): AsyncGene
       tail.push(chunk);
       continue;
     }
-    let lead: string | null = null;
-    let leadBytes = 0;
+    const spans: LineSpan[] = [];
     let from = 0;
     if (tail.length > 0) {
       // Only the unfinished line is joined (a few bytes), not the whole chunk.
       const firstNl = chunk.indexOf(NL);
       tail.push(chunk.subarray(0, firstNl));
-      const bytes = Buffer.concat(tail);
+      const lead = Buffer.concat(tail);
       tail = [];
-      lead = bytes.toString('utf8');
-      leadBytes = bytes.length;
+      spans.push({ buf: lead, from: 0, to: lead.length, offset, line });
+      offset += lead.length + 1;
+      line++;
       from = firstNl + 1;
     }
-    const body = chunk.toString('utf8', from, Math.max(from, lastNl));
-    const bodyBytes = lastNl - from;
-    let batch: LineBatch;
-    if (lead === null) batch = new LineBatch(null, 0, body, body.length === bodyBytes, offset, line);
-    else if (bodyBytes < 0) batch = new LineBatch(null, 0, lead, lead.length === leadBytes, offset, line); // the lead was the only line
-    else batch = new LineBatch(lead, leadBytes, body, body.length === bodyBytes, offset, line);
+    if (from <= lastNl) {
+      spans.push({ buf: chunk, from, to: lastNl, offset, line });
+      offset += lastNl + 1 - from;
+    }
+    const batch = new LineBatch(spans, decoder);
     line = batch.nextLine;
-    offset += (lead === null ? 0 : leadBytes + 1) + Math.max(0, bodyBytes) + (bodyBytes < 0 ? 0 : 1);
     if (lastNl + 1 < chunk.length) tail.push(chunk.subarray(lastNl + 1));
     if (batch.values.length > 0) yield batch;
   }
   if (tail.length > 0) {
     const bytes = Buffer.concat(tail);
-    const text = bytes.toString('utf8');
-    const batch = new LineBatch(null, 0, text, text.length === bytes.length, offset, line);
+    const batch = new LineBatch([{ buf: bytes, from: 0, to: bytes.length, offset, line }], decoder);
     if (batch.values.length > 0) yield batch;
   }
 }

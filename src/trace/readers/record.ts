@@ -1,5 +1,6 @@
 // What a reader hands to the validator: one framed record and where it sat.
-// Readers only frame and JSON.parse; they know nothing about event types.
+// Readers frame records and parse them (JSON.parse, or for flat event lines the
+// byte decoder of flat-event.ts, which gives the same values); they check nothing.
 
 export interface RawRecord {
   /** The parsed JSON value (undefined when `bad` is set). */
