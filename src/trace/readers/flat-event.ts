@@ -91,100 +91,101 @@ const KEY_LEN = KEYS.map((k) => k.bytes.length);
 const MATCH_VALUE: (Matcher | null)[] = KEYS.map((k) => (k.values ? compileMatcher(k.values) : null));
 const VALUE_LEN: (number[] | null)[] = KEYS.map((k) => (k.values ? k.values.map((v) => Buffer.byteLength(v)) : null));
 
-/** The scanned line: per key, its JSON kind (0: absent), number (or enum position), string bounds. */
+/**
+ * The scanned line, per key: its number (an enum value's position; 1 or 0
+ * for true or false), or its string's bounds (`from` is -1 when an address
+ * was given as a number). Which keys are present is a bit mask, so nothing
+ * needs clearing between lines.
+ */
 interface Slots {
-  kind: Int8Array;
   num: Float64Array;
   from: Int32Array;
   to: Int32Array;
 }
 
-type Build = (b: Buffer, s: Slots) => object;
+type Build = (code: number, seen: number, b: Buffer, s: Slots) => object;
 
 /**
- * One generated builder per type: the object literal names the required
- * fields (present: the scan checked), optional ones are added when given.
- * Each type's objects thus share a few hidden classes, which keeps the
- * validator's and the replay's property loads monomorphic.
+ * The generated builder: a switch over the type, each case one object
+ * literal naming the required fields (present: checked before), then the
+ * optional ones that were given. Each type's objects thus share a few
+ * hidden classes, which keeps the validator's and the replay's property
+ * loads monomorphic, and each literal is its own allocation site.
  */
-function compileBuilder(type: Exclude<EventType, 'meta'>): { build: Build; required: number; allowed: number } {
-  const fields = Object.entries(EVENT_SPECS[type].fields as Record<string, FieldSpec>);
-  let required = 1; // "type"
-  let allowed = 1;
+function compileBuilder(): { build: Build; required: Int32Array; allowed: Int32Array } {
+  const required = new Int32Array(BODY_TYPES.length);
+  const allowed = new Int32Array(BODY_TYPES.length);
   const value = (k: number, f: FieldSpec) => {
     switch (f.kind) {
       case 'string': return `b.toString('latin1', s.from[${k}], s.to[${k}])`;
-      case 'bool': return `s.kind[${k}] === ${J_TRUE}`;
+      case 'bool': return `s.num[${k}] === 1`;
       case 'enum': return `V[${k}][s.num[${k}]]`;
-      case 'addr': return `(s.kind[${k}] === ${J_NUM} ? s.num[${k}] : b.toString('latin1', s.from[${k}], s.to[${k}]))`;
+      case 'addr': return `(s.from[${k}] < 0 ? s.num[${k}] : b.toString('latin1', s.from[${k}], s.to[${k}]))`;
       default: return `s.num[${k}]`;
     }
   };
-  const literal = [`type: ${JSON.stringify(type)}`];
-  const optional: string[] = [];
-  for (const [name, f] of fields) {
-    const k = KEY_ID.get(name)!;
-    allowed |= 1 << k;
-    if (f.required) {
-      required |= 1 << k;
-      literal.push(`${JSON.stringify(name)}: ${value(k, f)}`);
-    } else {
-      optional.push(`if (s.kind[${k}] !== 0) o[${JSON.stringify(name)}] = ${value(k, f)};`);
+  const cases = BODY_TYPES.map((type, code) => {
+    let req = 1; // "type"
+    let all = 1;
+    const literal = [`type: ${JSON.stringify(type)}`];
+    const optional: string[] = [];
+    for (const [name, f] of Object.entries(EVENT_SPECS[type].fields as Record<string, FieldSpec>)) {
+      const k = KEY_ID.get(name)!;
+      all |= 1 << k;
+      if (f.required) {
+        req |= 1 << k;
+        literal.push(`${JSON.stringify(name)}: ${value(k, f)}`);
+      } else {
+        optional.push(`if ((seen & ${1 << k}) !== 0) o[${JSON.stringify(name)}] = ${value(k, f)};`);
+      }
     }
-  }
-  const body = ['"use strict";', 'return function build(b, s) {', `const o = { ${literal.join(', ')} };`, ...optional, 'return o;', '};'];
-  const build = new Function('V', body.join('\n'))(KEYS.map((k) => k.values)) as Build;
+    required[code] = req;
+    allowed[code] = all;
+    return `case ${code}: { const o = { ${literal.join(', ')} }; ${optional.join(' ')} return o; }`;
+  });
+  const body = `"use strict"; return function build(code, seen, b, s) { switch (code) { ${cases.join('\n')} } };`;
+  const build = new Function('V', body)(KEYS.map((k) => k.values)) as Build;
   return { build, required, allowed };
 }
 
-const BUILDERS = BODY_TYPES.map(compileBuilder);
+const { build, required: REQUIRED, allowed: ALLOWED } = compileBuilder();
 
 /** Decodes flat event lines from bytes; one per reader (it keeps the scanned line's slots). */
 export class FlatEventDecoder {
   /** After a decode: the index of the '\n' that ends the line (or the limit). */
   end = 0;
-  private readonly slots: Slots = {
-    kind: new Int8Array(NKEYS), num: new Float64Array(NKEYS), from: new Int32Array(NKEYS), to: new Int32Array(NKEYS),
-  };
+  /** Keys present on the line last scanned, a bit per key. */
+  private seen = 0;
+  private readonly slots: Slots = { num: new Float64Array(NKEYS), from: new Int32Array(NKEYS), to: new Int32Array(NKEYS) };
 
   /**
-   * The event object on the line starting at `s` (no later than `limit`, where
-   * the line ends if no '\n' comes first), or undefined: then the caller
-   * frames the line itself and hands it to JSON.parse.
+   * The event object on the line starting at `s`, or undefined: then the
+   * caller frames the line itself and hands it to JSON.parse. The line ends
+   * at the first '\n' or at `limit`, and b[limit] must be '\n' or past the
+   * end of `b` (every loop stops there).
    */
   decode(b: Buffer, s: number, limit: number): object | undefined {
     const i = this.scan(b, s, limit);
+    if (i < 0) return undefined;
     const seen = this.seen;
-    let o: object | undefined;
-    if (i >= 0 && (seen & 1) !== 0) {
-      const t = BUILDERS[this.slots.num[0]!]!;
-      if ((seen & t.required) === t.required && (seen & ~t.allowed) === 0) {
-        this.end = i;
-        o = t.build(b, this.slots);
-      }
-    }
-    // Forget the keys of this line (kinds are the only slots read before they are written).
-    const kind = this.slots.kind;
-    for (let k = 0, m = seen; m !== 0; k++, m >>>= 1) if ((m & 1) !== 0) kind[k] = 0;
-    return o;
+    if ((seen & 1) === 0) return undefined;
+    const code = this.slots.num[0]!;
+    if ((seen & REQUIRED[code]!) !== REQUIRED[code] || (seen & ~ALLOWED[code]!) !== 0) return undefined;
+    this.end = i;
+    return build(code, seen, b, this.slots);
   }
-
-  /** Keys seen on the line last scanned, a bit per key. */
-  private seen = 0;
 
   /** Scans one flat object and what follows it on its line: the index of the line's end, or -1. */
   private scan(b: Buffer, s: number, limit: number): number {
-    const slots = this.slots;
-    const kind = slots.kind;
+    const { num, from, to } = this.slots;
     let seen = 0;
-    this.seen = 0;
     let i = s;
     let c = b[i]!;
-    while ((c === 0x20 || c === 0x09 || c === 0x0d) && i < limit) c = b[++i]!;
+    while (c === 0x20 || c === 0x09 || c === 0x0d) c = b[++i]!;
     if (c !== LBRACE || i >= limit) return -1;
     for (;;) {
       // A key.
-      do c = b[++i]!; while ((c === 0x20 || c === 0x09 || c === 0x0d) && i < limit);
+      do c = b[++i]!; while (c === 0x20 || c === 0x09 || c === 0x0d);
       if (c !== QUOTE || i >= limit) return -1;
       const k = matchKey(b, i + 1);
       if (k < 0) return -1;
@@ -192,11 +193,9 @@ export class FlatEventDecoder {
       const bit = 1 << k;
       if ((seen & bit) !== 0) return -1; // a repeated key: JSON.parse keeps the last
       seen |= bit;
-      this.seen = seen;
-      do c = b[++i]!; while ((c === 0x20 || c === 0x09 || c === 0x0d) && i < limit);
-      if (c !== COLON || i >= limit) return -1;
-      do c = b[++i]!; while ((c === 0x20 || c === 0x09 || c === 0x0d) && i < limit);
-      if (i >= limit) return -1;
+      do c = b[++i]!; while (c === 0x20 || c === 0x09 || c === 0x0d);
+      if (c !== COLON) return -1;
+      do c = b[++i]!; while (c === 0x20 || c === 0x09 || c === 0x0d);
       // Its value.
       let j: number;
       if (c >= 0x30 && c <= 0x39) {
@@ -204,48 +203,57 @@ export class FlatEventDecoder {
         let v = c - 0x30;
         c = b[++i]!;
         if (v === 0 && c >= 0x30 && c <= 0x39) return -1; // a leading zero: not JSON
-        while (c >= 0x30 && c <= 0x39 && i < limit) {
+        // Nine digits stay a small integer; only longer numbers (ts, addresses) go on in doubles.
+        while (c >= 0x30 && c <= 0x39 && i - ns < 9) {
           v = v * 10 + (c - 0x30);
+          c = b[++i]!;
+        }
+        let w = v;
+        while (c >= 0x30 && c <= 0x39) {
+          w = w * 10 + (c - 0x30);
           c = b[++i]!;
         }
         if (c === 0x2e || c === 0x65 || c === 0x45 || i - ns > MAX_DIGITS) return -1;
         j = J_NUM;
-        slots.num[k] = v;
+        num[k] = w;
+        from[k] = -1;
       } else if (c === QUOTE) {
         const match = MATCH_VALUE[k];
         if (match !== null) {
           const v = match(b, i + 1);
           if (v < 0) return -1; // the validator words a bad enum value
-          slots.num[k] = v;
+          num[k] = v;
           i += VALUE_LEN[k]![v]! + 1;
         } else {
           const vs = i + 1;
-          do c = b[++i]!; while (c !== QUOTE && c !== BSLASH && c >= 0x20 && c < 0x80 && i < limit);
+          do c = b[++i]!; while (c !== QUOTE && c !== BSLASH && c >= 0x20 && c < 0x80);
           if (c !== QUOTE || i >= limit) return -1;
-          slots.from[k] = vs;
-          slots.to[k] = i;
+          from[k] = vs;
+          to[k] = i;
         }
         j = J_STR;
         c = b[++i]!;
       } else if (c === 0x74 && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65) {
         j = J_TRUE;
+        num[k] = 1;
         i += 4;
         c = b[i]!;
       } else if (c === 0x66 && b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65) {
         j = J_FALSE;
+        num[k] = 0;
         i += 5;
         c = b[i]!;
       } else return -1;
       if ((ACCEPTS[k]! & (1 << j)) === 0) return -1;
-      kind[k] = j;
-      while ((c === 0x20 || c === 0x09 || c === 0x0d) && i < limit) c = b[++i]!;
-      if (i >= limit) return -1;
+      while (c === 0x20 || c === 0x09 || c === 0x0d) c = b[++i]!;
       if (c === COMMA) continue;
       if (c !== RBRACE) return -1;
       break;
     }
     // After the object: only whitespace to the end of the line.
-    do c = b[++i]!; while ((c === 0x20 || c === 0x09 || c === 0x0d) && i < limit);
-    return i >= limit || c === NL ? Math.min(i, limit) : -1;
+    do c = b[++i]!; while (c === 0x20 || c === 0x09 || c === 0x0d);
+    if (i < limit && c !== NL) return -1;
+    this.seen = seen;
+    return Math.min(i, limit);
   }
 }
