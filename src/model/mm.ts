@@ -40,9 +40,7 @@ export class AddressSpace {
 
   /** Removes [start, end) from the mappings, splitting those that straddle it; false when nothing was mapped there. */
   removeRange(start: number, end: number): boolean {
-    let overlaps = false;
-    for (const x of this.maps) if (x.end > start && x.start < end) overlaps = true;
-    if (!overlaps) return false;
+    if (!this.maps.some((x) => x.end > start && x.start < end)) return false;
     const out: Mapping[] = [];
     for (const x of this.maps) {
       if (x.end <= start || x.start >= end) {

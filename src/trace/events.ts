@@ -191,6 +191,14 @@ export const EVENT_SPECS = {
 
 export type EventType = keyof typeof EVENT_SPECS;
 export const EVENT_TYPES = Object.keys(EVENT_SPECS) as EventType[];
+/** The types of a trace's body: every type but meta. */
+export type BodyType = Exclude<EventType, 'meta'>;
+export const BODY_TYPES = EVENT_TYPES.filter((t): t is BodyType => t !== 'meta');
+
+/** A type's fields as [name, spec] pairs, in table order (ts first). */
+export function fieldsOf(type: EventType): [string, FieldSpec][] {
+  return Object.entries(EVENT_SPECS[type].fields as Record<string, FieldSpec>);
+}
 
 // ---- types inferred from the table (normalized form: addresses are numbers) ----
 

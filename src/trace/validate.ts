@@ -4,8 +4,8 @@
 // A rejected event leaves the state untouched, so under --lenient a bad
 // pin never becomes live and its dma/unpin are skipped as no_live_pin.
 import {
-  EVENT_SPECS, DEFAULT_PAGE_SIZE, FORMAT_NAME, FORMAT_VERSION,
-  type EventType, type EventOf, type FieldKind, type IndexedEvent, type FieldSpec,
+  EVENT_SPECS, EVENT_TYPES, DEFAULT_PAGE_SIZE, FORMAT_NAME, FORMAT_VERSION, fieldsOf,
+  type EventType, type EventOf, type FieldKind, type IndexedEvent,
 } from './events.js';
 import { TraceInputError, type InputPosition, type SkipReason } from './errors.js';
 import type { TraceHeader } from './source.js';
@@ -22,8 +22,8 @@ interface CompiledField {
 }
 
 const COMPILED = new Map<string, CompiledField[]>();
-for (const [type, spec] of Object.entries(EVENT_SPECS)) {
-  COMPILED.set(type, Object.entries(spec.fields as Record<string, FieldSpec>).map(([name, f]) => ({
+for (const type of EVENT_TYPES) {
+  COMPILED.set(type, fieldsOf(type).map(([name, f]) => ({
     name, kind: f.kind, required: f.required, values: f.values, min: f.min ?? 0,
   })));
 }

@@ -5,7 +5,7 @@
 // never restated: per event [type code, index, each field of the type in
 // table order]; strings (file, dev, comm) are interned, enum values are
 // their position in the table, booleans 0/1, and an absent field is NaN.
-import { EVENT_SPECS, EVENT_TYPES, type EventType, type FieldSpec, type IndexedEvent } from './events.js';
+import { BODY_TYPES, fieldsOf, type FieldSpec, type IndexedEvent } from './events.js';
 
 /** One batch on the wire: `count` events in `data`, and the strings interned since the last batch. */
 export interface WireBatch {
@@ -20,14 +20,12 @@ export interface WireBatch {
 /** Interned strings before the tables start over: bounds memory when every comm differs. */
 const MAX_STRINGS = 1 << 16;
 
-const BODY_TYPES = EVENT_TYPES.filter((t) => t !== 'meta') as Exclude<EventType, 'meta'>[];
-
 interface WireField {
   name: string;
   spec: FieldSpec;
 }
 const LAYOUT: WireField[][] = BODY_TYPES.map((t) =>
-  Object.entries(EVENT_SPECS[t].fields as Record<string, FieldSpec>).map(([name, spec]) => ({ name, spec })));
+  fieldsOf(t).map(([name, spec]) => ({ name, spec })));
 /** Slots per event of each type: code, index, fields. */
 const SLOTS = LAYOUT.map((fields) => 2 + fields.length);
 const MAX_SLOTS = Math.max(...SLOTS);
