@@ -1,11 +1,12 @@
-// The flat event decoder must give exactly what JSON.parse gives, or decline
+// The flat event decoder must give exactly what JSON.parse gives (with hex
+// addresses as their numbers, as the validator reads them), or decline
 // (undefined) so that JSON.parse reads the line. These tests hold it to that
 // on every event type and on lines built to look almost like flat events,
 // and check that clean lines really take the fast path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlatEventDecoder } from '../src/trace/readers/flat-event.js';
-import { EVENT_SPECS, EVENT_TYPES } from '../src/trace/events.js';
+import { BODY_TYPES, EVENT_SPECS, EVENT_TYPES, fieldsOf, type BodyType } from '../src/trace/events.js';
 
 /** Decodes `line` alone (followed by '\n' and another line, as in a chunk); checks the line end it reports. */
 function decodeLine(d: FlatEventDecoder, line: string): object | undefined {
@@ -13,6 +14,17 @@ function decodeLine(d: FlatEventDecoder, line: string): object | undefined {
   const limit = buf.indexOf(0x0a, Buffer.byteLength(line) + 1);
   const o = d.decode(buf, 0, limit);
   if (o !== undefined) assert.equal(d.end, Buffer.byteLength(line), `end of ${line}`);
+  return o;
+}
+
+/** JSON.parse of `line`, each hex address as its number: what the decoder must give. */
+function parsed(line: string): unknown {
+  const o = JSON.parse(line) as Record<string, unknown>;
+  if (o === null || typeof o !== 'object' || !BODY_TYPES.includes(o.type as BodyType)) return o;
+  for (const [name, f] of fieldsOf(o.type as BodyType)) {
+    const v = o[name];
+    if (f.kind === 'addr' && typeof v === 'string' && /^0x[0-9a-f]+$/i.test(v)) o[name] = Number(v);
+  }
   return o;
 }
 
@@ -36,6 +48,9 @@ const CLEAN: string[] = [
   // Spacing, key order, the largest integers taken here, ts of a long trace.
   ' { "pin" : 3 ,\t"type":"unpin" , "ts": 999999999999999 }  \r',
   '{"ts":123456789012345,"dir":"read","len":7,"off":0,"pin":0,"type":"dma"}',
+  // Hex in either case, and the longest hex address taken here (13 digits, below 2^52).
+  '{"type":"munmap","ts":99,"pid":42,"addr":"0X7F00aBcDeF00","len":4096}',
+  '{"type":"mmu_notifier","ts":80,"pid":42,"start":"0x0","end":"0xfffffffffffff","event":"migrate"}',
 ];
 
 test('flat events: every type decodes from bytes to exactly what JSON.parse gives', () => {
@@ -44,7 +59,7 @@ test('flat events: every type decodes from bytes to exactly what JSON.parse give
   for (const line of CLEAN) {
     const o = decodeLine(d, line);
     assert.notEqual(o, undefined, `the fast path takes ${line}`);
-    assert.deepEqual(o, JSON.parse(line), line);
+    assert.deepEqual(o, parsed(line), line);
     types.add((o as { type: string }).type);
   }
   assert.deepEqual([...types].sort(), EVENT_TYPES.filter((t) => t !== 'meta').sort());
@@ -93,6 +108,13 @@ const DECLINED: [string, string][] = [
   ['a blank line', '   '],
   ['an empty line', ''],
   ['a bare number', '42'],
+  ['a hex address of no digits', '{"type":"munmap","ts":1,"pid":1,"addr":"0x","len":1}'],
+  ['a hex address of 14 digits', '{"type":"munmap","ts":1,"pid":1,"addr":"0x00000000000001","len":1}'],
+  ['a hex address past 2^53', '{"type":"munmap","ts":1,"pid":1,"addr":"0x20000000000001","len":1}'],
+  ['a hex address with a bad digit', '{"type":"munmap","ts":1,"pid":1,"addr":"0x7g","len":1}'],
+  ['an address in decimal in a string', '{"type":"munmap","ts":1,"pid":1,"addr":"4096","len":1}'],
+  ['an address with a space', '{"type":"munmap","ts":1,"pid":1,"addr":"0x10 ","len":1}'],
+  ['an address with an escape', '{"type":"munmap","ts":1,"pid":1,"addr":"0x1\\u0030","len":1}'],
 ];
 
 test('flat events: anything but a clean flat event is declined, or decoded as JSON.parse would', () => {
@@ -101,7 +123,7 @@ test('flat events: anything but a clean flat event is declined, or decoded as JS
     const o = decodeLine(d, line);
     assert.equal(o, undefined, what);
     // A declined line leaves nothing behind: the next clean line decodes alone.
-    assert.deepEqual(decodeLine(d, CLEAN[5]!), JSON.parse(CLEAN[5]!), `after ${what}`);
+    assert.deepEqual(decodeLine(d, CLEAN[5]!), parsed(CLEAN[5]!), `after ${what}`);
   }
 });
 
@@ -125,7 +147,7 @@ test('flat events: random edits of clean lines never decode to anything JSON.par
     if (o === undefined) continue;
     decoded++;
     let want: unknown;
-    try { want = JSON.parse(line); } catch { assert.fail(`decoded a line JSON.parse refuses: ${line}`); }
+    try { want = parsed(line); } catch { assert.fail(`decoded a line JSON.parse refuses: ${line}`); }
     assert.deepEqual(o, want, line);
   }
   assert.ok(decoded > 1000, `some edited lines still decode (${decoded})`);
@@ -142,5 +164,28 @@ test('flat events: keys and their kinds come from EVENT_SPECS', () => {
     }
     const line = JSON.stringify(ev);
     assert.deepEqual(decodeLine(d, line), ev, line);
+  }
+});
+
+test('flat events: remembered strings never stand in for a different one', () => {
+  // Many distinct comms (more than the decoder remembers), each read twice
+  // out of order, and pairs of strings of one length built to differ only
+  // late: each line must still give its own string.
+  const d = new FlatEventDecoder();
+  const comms: string[] = [];
+  for (let i = 0; i < 5000; i++) comms.push(`worker-${(i * 7919) % 5000}`, `x${i}`);
+  for (let i = 0; i < 3000; i++) comms.push(`same-length-${String(i).padStart(5, '0')}`);
+  let x = 12345;
+  const order = [...comms.keys(), ...comms.keys()].map((k) => ({ k, r: (x = (x * 1103515245 + 12345) >>> 0) })).sort((a, b) => a.r - b.r);
+  for (const { k } of order) {
+    const line = `{"type":"proc","ts":1,"pid":2,"comm":${JSON.stringify(comms[k])}}`;
+    assert.deepEqual(decodeLine(d, line), JSON.parse(line), line);
+  }
+  // A string of the remembered length but other bytes, right after it.
+  for (const [a, b] of [['mlx5_0', 'mlx5_1'], ['/mnt/a', '/mnt/b'], ['ab', 'ba']]) {
+    for (const s of [a, b, a, a, b]) {
+      const line = `{"type":"write","ts":1,"pid":2,"file":"${s}","off":0,"len":1}`;
+      assert.equal((decodeLine(d, line) as { file: string }).file, s);
+    }
   }
 });
