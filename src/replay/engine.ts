@@ -10,6 +10,9 @@ import { pin, unpin } from './pins.js';
 import { LinkCache, StrategyReplay } from './state.js';
 import type { FindingSink, StrategyId } from './types.js';
 
+/** The pin handle of a pin, dma or unpin event. */
+type Handle = { pin: number };
+
 export interface ReplayOptions {
   pageSize: number;
   leaseBreakNs: number;
@@ -58,15 +61,18 @@ export class Replay {
    * an array by slot, so the handle is hashed once per event, not once per
    * strategy. A pin takes a free slot; unpin and exit give them back.
    */
-  private slotOf(ev: IndexedEvent): number {
-    switch (ev.type) {
+  private slotOf(type: IndexedEvent['type'], ev: IndexedEvent): number {
+    // `type` is ev.type, loaded once by the caller: a load that sees every
+    // event shape is megamorphic; these per-case loads see one type's shapes.
+    switch (type) {
       case 'dma':
-        return this.slots.get(ev.pin)!;
+        return this.slots.get((ev as Handle).pin)!;
       case 'pin': {
+        const { pin, pid } = ev as Handle & { pid: number };
         const slot = this.freeSlots.pop() ?? this.slotPid.length;
-        this.slots.set(ev.pin, slot);
-        this.slotPid[slot] = ev.pid;
-        this.slotHandle[slot] = ev.pin;
+        this.slots.set(pin, slot);
+        this.slotPid[slot] = pid;
+        this.slotHandle[slot] = pin;
         const n = this.states.length;
         if ((slot + 1) * n > this.fast.bytes.length) {
           const bigger = new Uint8Array(Math.max(2 * this.fast.bytes.length, (slot + 1) * n));
@@ -77,20 +83,23 @@ export class Replay {
         return slot;
       }
       case 'unpin': {
-        const slot = this.slots.get(ev.pin)!;
-        this.slots.delete(ev.pin);
+        const { pin } = ev as Handle;
+        const slot = this.slots.get(pin)!;
+        this.slots.delete(pin);
         this.slotHandle[slot] = -1;
         this.freeSlots.push(slot);
         return slot;
       }
-      case 'exit':
+      case 'exit': {
+        const { pid } = ev as { pid: number };
         for (let slot = 0; slot < this.slotHandle.length; slot++) {
-          if (this.slotHandle[slot] === -1 || this.slotPid[slot] !== ev.pid) continue;
+          if (this.slotHandle[slot] === -1 || this.slotPid[slot] !== pid) continue;
           this.slots.delete(this.slotHandle[slot]!);
           this.slotHandle[slot] = -1;
           this.freeSlots.push(slot);
         }
         return -1;
+      }
       default:
         return -1;
     }
@@ -98,9 +107,10 @@ export class Replay {
 
   feed(ev: IndexedEvent): void {
     const ts = ev.ts;
+    const type = ev.type;
     const states = this.states;
     const n = states.length;
-    const slot = this.slotOf(ev);
+    const slot = this.slotOf(type, ev);
     if (this.observed) {
       for (let i = 0; i < n; i++) {
         const st = states[i]!;
@@ -124,7 +134,7 @@ export class Replay {
         if (st.timers.next < ts) st.fireBefore(ts);
       }
     }
-    switch (ev.type) {
+    switch (type) {
       case 'dma': {
         // Most DMA goes through settled pins and does nothing: one byte per strategy says so.
         const write = ev.dir === 'write';
