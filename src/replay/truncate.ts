@@ -38,7 +38,7 @@ export function framesIn(f: FileState, lo: number, hi: number): Frame[] {
 }
 
 /** Live pins (with frame references) on frames of [lo, hi), in pin order. */
-export function pinsOn(st: StrategyReplay, frames: Frame[]): Pin[] {
+export function pinsOn(frames: Frame[]): Pin[] {
   let set: Set<Pin> | null = null;
   // Indexed loops here and below: truncates are rare enough to run unoptimized
   // for a long while, where for-of allocates an iterator result per element.
@@ -59,7 +59,7 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
   if (st.ignoresPins) return completeOp(st, op, t);
   const [lo, hi] = range(st, op);
   const frames = framesIn(op.file, lo, hi);
-  const pins = pinsOn(st, frames);
+  const pins = pinsOn(frames);
   for (let k = 0; k < frames.length; k++) if (frames[k]!.pinCount) op.pinnedPages++;
   const lt = pins.filter((p) => p.longterm);
   if (lt.length > 0 && st.onTruncate(lt[0]!) === 'fail') {
@@ -120,7 +120,7 @@ export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?
   frames ??= framesIn(f, lo, hi);
   const keep = !st.ignoresPins;
   if (keep) {
-    const held = pins ?? pinsOn(st, frames);
+    const held = pins ?? pinsOn(frames);
     for (let k = 0; k < held.length; k++) {
       const p = held[k]!;
       if (!p.longterm) continue; // short-term pins keep an orphan until their unpin

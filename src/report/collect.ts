@@ -2,7 +2,7 @@
 // by module URL (collectors are built inside the engine's worker threads).
 import type { CollectorRef } from '../analysis/collector.js';
 import type { ReportCollectorOptions, ReportData } from '../analysis/report-data.js';
-import type { ReplaySummary, StrategyId } from '../replay/types.js';
+import type { StrategyId } from '../replay/types.js';
 import type { ReportInput } from './types.js';
 import { analyzeTrace, type AnalyzeOptions } from '../analysis/analyze.js';
 
