@@ -6,8 +6,6 @@ import {
   commonOptions, EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_OK, parseDuration, parseKinds, parseStrategies,
   progressEnabled, runCommand, UsageError,
 } from '../common.js';
-import { runBatch } from '../../batch/run.js';
-import { createBatchProgress } from '../progress.js';
 import type { BatchSummary } from '../../batch/types.js';
 import type { FindingKind } from '../../replay/types.js';
 
@@ -51,7 +49,9 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
       const st = await stat(argv.dir).catch(() => null);
       if (!st?.isDirectory()) throw new UsageError(`${argv.dir}: not a folder`);
 
-      const progress = progressEnabled(argv.quiet) ? createBatchProgress() : null;
+      // The batch (worker pool, report modules, progress bar) loads here, not with the CLI.
+      const { runBatch } = await import('../../batch/run.js');
+      const progress = progressEnabled(argv.quiet) ? (await import('../progress.js')).createBatchProgress() : null;
       const { summary, failed } = await runBatch({
         dir: argv.dir, out: argv.out, jobs, strategies, leaseBreakNs, lenient: argv.lenient,
         onProgress: progress ? (done, total, events) => progress.update(done, total, events) : undefined,

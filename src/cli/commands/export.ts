@@ -2,7 +2,6 @@
 // timeline as Chrome trace-event JSON (docs/recording.md, "Export to Perfetto").
 import type { CommandModule } from 'yargs';
 import { runCommand, checkInputFile, parseDuration, parseStrategies, commonOptions, EXIT_OK } from '../common.js';
-import { exportPerfetto } from '../../export/perfetto.js';
 
 interface ExportArgs {
   trace: string;
@@ -32,6 +31,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     checkInputFile(String(argv.trace ?? ''));
     const strategies = parseStrategies(argv.strategy);
     const leaseBreakNs = parseDuration(argv['lease-break']);
+    const { exportPerfetto } = await import('../../export/perfetto.js');
     const res = await exportPerfetto(argv.trace, argv.output, { strategies, leaseBreakNs, lenient: argv.lenient });
     if (!argv.quiet && argv.output !== '-') {
       const s = res.summary.trace;

@@ -7,8 +7,6 @@ import {
   commonOptions, EXIT_FAIL_ON, EXIT_OK, parseDuration, parseKinds, parseStrategies, progressEnabled, runCommand, checkInputFile, UsageError,
 } from '../common.js';
 import { analyzeTrace } from '../../analysis/analyze.js';
-import { analyzeForReport } from '../../report/collect.js';
-import { writeReport } from '../../report/page.js';
 import { withStdin } from './validate.js';
 import { formatBytes } from '../../analysis/words.js';
 import {
@@ -59,7 +57,11 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       let summary: ReplaySummary;
       try {
         if (argv.html) {
-          // One replay feeds both: the report's collectors ride along.
+          // One replay feeds both: the report's collectors ride along. The
+          // report modules (vega, vega-lite: ~0.6 s to load) only when asked for.
+          const [{ analyzeForReport }, { writeReport }] = await Promise.all([
+            import('../../report/collect.js'), import('../../report/page.js'),
+          ]);
           const report = await analyzeForReport(trace, opts);
           summary = report.summary;
           await writeReport(argv.html, report);

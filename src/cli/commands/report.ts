@@ -4,9 +4,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import { commonOptions, parseDuration, parseStrategies, runCommand, checkInputFile, UsageError } from '../common.js';
 import { detectInput, SummaryInputError } from '../../report/load.js';
-import { analyzeForReport } from '../../report/collect.js';
-import { writeReport } from '../../report/page.js';
-import { renderIndex } from '../../report/index-page.js';
 
 interface ReportArgs {
   input: string;
@@ -46,6 +43,10 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         if (e instanceof SummaryInputError) throw new UsageError(e.message);
         throw e;
       }
+      // The report modules (vega, vega-lite: ~0.6 s to load) load here, not with the CLI.
+      const [{ analyzeForReport }, { writeReport }, { renderIndex }] = await Promise.all([
+        import('../../report/collect.js'), import('../../report/page.js'), import('../../report/index-page.js'),
+      ]);
       if (input.kind === 'trace') {
         const report = await analyzeForReport(input.path, {
           strategies, leaseBreakNs, lenient: argv.lenient, interactive,
