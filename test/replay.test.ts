@@ -4,12 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Replay } from '../src/replay/engine.js';
-import { analyzeTrace, splitByCost } from '../src/analysis/analyze.js';
+import { analyzeTrace, defaultThreads, splitByCost } from '../src/analysis/analyze.js';
 import { generateEvents, writeWorkload, type WorkloadName } from '../src/generate/index.js';
 import { FINDING_KINDS, STRATEGY_IDS, type Finding, type FindingKind } from '../src/replay/types.js';
 import type { IndexedEvent } from '../src/trace/events.js';
@@ -149,6 +149,29 @@ test('pinscope replay: bad input and bad usage exit 2 with one line, no stack tr
   const r = cli('replay', path);
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.match(r.stderr, /broken\.ndjson:line 2/);
+});
+
+test('the default thread count: one for a small trace or one strategy, two from 16 MiB (gzip counted at 5x) or for stdin', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pinscope-threads-'));
+  try {
+    const small = join(dir, 'small.ndjson');
+    const big = join(dir, 'big.ndjson');
+    writeFileSync(small, '{"type":"exit","ts":1,"pid":1}\n');
+    writeFileSync(big, '');
+    truncateSync(big, 16 * 2 ** 20); // only its size is read
+    const all = [...STRATEGY_IDS];
+    assert.equal(defaultThreads(all, small, false), 1);
+    assert.equal(defaultThreads(all, big, false), 2);
+    assert.equal(defaultThreads(['pin'], big, false), 1, 'one strategy: nothing to split');
+    assert.equal(defaultThreads(all, '-', false), 2, 'standard input: length unknown');
+    truncateSync(small, 3 * 2 ** 20);
+    assert.equal(defaultThreads(all, small, true), 1, '3 MiB of gzip stands for ~15 MiB of text');
+    truncateSync(small, 4 * 2 ** 20);
+    assert.equal(defaultThreads(all, small, false), 1);
+    assert.equal(defaultThreads(all, small, true), 2, '4 MiB of gzip stands for ~20 MiB of text');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the thread split covers every strategy once, in canonical order; the parsing thread takes less', () => {
