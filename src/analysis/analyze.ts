@@ -92,7 +92,7 @@ export async function analyzeTrace(path: string, opts: AnalyzeOptions): Promise<
  * Two threads pay off only once the worker's start (~0.12 s) and its own
  * warm-up are amortized: measured on the mixed workload, 9 strategies, one
  * thread was faster up to 100,000 events (0.4 s vs 0.6 s at 10,000) and
- * even at 200,000 (~18 MB of JSON Lines). So a trace under 16 MiB (gzip
+ * as fast at 200,000 (~18 MB of JSON Lines). So a trace under 16 MiB (gzip
  * counted at 5x, a typical ratio) replays on one thread; standard input,
  * of unknown length, on two.
  */
