@@ -250,7 +250,7 @@ const WHERE = [
   'hit checked byte for byte, so memory stays bounded), and a hex address is read as its number while scanning',
   '(what the validator made of it anyway; past 13 hex digits the line goes to `JSON.parse`). A string seen before',
   'also keeps its hash, which every `Map` keyed by it (the validator\'s file-name cache, the replay\'s files and',
-  'devices) reuses. The decoder is primed at load with sample lines of every type, so its type feedback covers',
+  'devices) reuses. The first decoder a process makes is primed with sample lines of every type, so its type feedback covers',
   'every branch before TurboFan compiles it: unprimed, `scan` was compiled four times in a 1M-line read (a number',
   'past 2^31, an address given as a number, a line ending at a chunk\'s end), primed once. Instructions counted by',
   'cachegrind (`node --predictable`) for reading and validating 1M events: this bench\'s trace 7.58 G -> 6.76 G',

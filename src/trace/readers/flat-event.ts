@@ -195,6 +195,15 @@ export class FlatEventDecoder {
   };
   private readonly strings = new StringMemo();
 
+  constructor() {
+    // Primed when a process makes its first decoder, not at import (~4 ms):
+    // `--help`, generate and the JSON containers import it and decode nothing.
+    if (!primed) {
+      primed = true;
+      prime();
+    }
+  }
+
   /**
    * The event object on the line starting at `s`, or undefined: then the
    * caller frames the line itself and hands it to JSON.parse. The line ends
@@ -318,10 +327,11 @@ export class FlatEventDecoder {
  * Sample lines of every type, every field and every kind of value a field
  * may take (short and long numbers, hex and numeric addresses, each enum
  * value, true and false), some declined, the last one ending at the buffer's
- * end. Decoding them once at load fills the decoder's type feedback before
- * any trace is read: a branch first taken after the optimizing compiler has
- * run (a number past 2^31, an address given as a number, a line ending at
- * the end of a chunk) throws the compiled code away and compiles it again:
+ * end. Decoding them once, when a process makes its first decoder, fills
+ * the decoder's type feedback before any trace is read: a branch first
+ * taken after the optimizing compiler has run (a number past 2^31, an
+ * address given as a number, a line ending at the end of a chunk) throws
+ * the compiled code away and compiles it again:
  * unprimed, `scan` was compiled 4 times while reading a 1M-line trace,
  * primed once (0.9% fewer instructions in all, most of it compiling).
  */
@@ -347,6 +357,8 @@ function primerLines(): string[] {
   return ['{"type":"dma","ts":-1}', '{"type":"dma","ts":1.5}', '{"type":"x"}', '{"type":"dma","pin":"a\\"}', '{}', '[]', ...lines];
 }
 
+let primed = false;
+
 function prime(): void {
   const decoder = new FlatEventDecoder();
   const lines = primerLines();
@@ -360,4 +372,3 @@ function prime(): void {
     }
   }
 }
-prime();
