@@ -3,10 +3,11 @@
 // worker errors, and the `pinscope replay` command's exit codes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { Replay } from '../src/replay/engine.js';
 import { analyzeTrace, defaultThreads, splitByCost } from '../src/analysis/analyze.js';
@@ -169,6 +170,14 @@ test('the default thread count: one for a small trace or one strategy, two from 
     truncateSync(small, 4 * 2 ** 20);
     assert.equal(defaultThreads(all, small, false), 1);
     assert.equal(defaultThreads(all, small, true), 2, '4 MiB of gzip stands for ~20 MiB of text');
+    // Not told: the file's magic bytes say whether it is gzip.
+    assert.equal(defaultThreads(all, small), 1, 'no gzip magic: 4 MiB of text');
+    writeFileSync(small, gzipSync('{"type":"exit","ts":1,"pid":1}\n'));
+    truncateSync(small, 4 * 2 ** 20);
+    assert.equal(defaultThreads(all, small), 2, 'gzip magic: 4 MiB counted at 5x');
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    assert.equal(defaultThreads(all, fifo), 2, 'a pipe: length unknown, and not read');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,9 @@
 // The parsing thread's handle on one worker thread replaying a share of
-// the strategies: it sends WireBatches (the worker acknowledges each, so
-// the parser never runs more than a few batches ahead: memory stays
-// flat), then the end of the trace, and gets the worker's PartOutput back.
+// the strategies: started before the trace is opened (a worker takes
+// ~0.1 s to load), it gets the trace's header, then WireBatches (the
+// worker acknowledges each, so the parser never runs more than a few
+// batches ahead: memory stays flat), then the end of the trace, and
+// answers with its PartOutput.
 import { Worker } from 'node:worker_threads';
 import { TraceInputError, type InputPosition } from '../trace/errors.js';
 import type { TraceHeader } from '../trace/source.js';
@@ -13,14 +15,13 @@ import type { PartOptions, PartOutput } from './part.js';
 const MAX_AHEAD = 32;
 
 /** What the parsing thread tells a worker. */
-export type ToWorker = { batch: WireBatch } | { end: number | null };
+export type ToWorker = { header: TraceHeader } | { batch: WireBatch } | { end: number | null };
 /** What a worker answers. */
 export type FromWorker = { ack: number } | { result: PartOutput } | { error: WireError };
 
 export interface WorkerStart {
   strategies: StrategyId[];
   opts: PartOptions;
-  header: TraceHeader;
 }
 
 export class PartWorker {
@@ -51,6 +52,12 @@ export class PartWorker {
       this.worker.on('exit', (code) => fail(new Error(`replay worker exited with code ${code}`)));
     });
     this.result.catch(() => {});
+  }
+
+  /** The trace's header: the worker builds its replay on it (first message). */
+  begin(header: TraceHeader): void {
+    const msg: ToWorker = { header };
+    this.worker.postMessage(msg);
   }
 
   send(batch: WireBatch): void {
