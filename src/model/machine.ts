@@ -142,9 +142,7 @@ export class Machine {
 
   /** A pin takes a reference on the frame behind one of its pages. */
   hold(pin: Pin, i: number, fr: Frame): void {
-    pin.frames[i] = fr;
-    pin.gens[i] = fr.gen;
-    pin.mode[i] = P_FRAME;
+    pin.holdFrame(i, fr);
     fr.addPin(pin);
     if (pin.longterm) fr.ltPins++;
     pin.refPages++;
@@ -153,11 +151,11 @@ export class Machine {
 
   /** Drops the pin's reference on page i; a disconnected frame nobody holds goes back to its pool. */
   drop(pin: Pin, i: number): void {
-    const fr = pin.frames[i];
-    if (!fr || pin.mode[i] !== P_FRAME) return;
+    const fr = pin.frame(i);
+    if (!fr || pin.mode(i) !== P_FRAME) return;
     fr.removePin(pin);
     if (pin.longterm) fr.ltPins--;
-    pin.frames[i] = null;
+    pin.setFrame(i, null);
     pin.refPages--;
     this.pinnedPages--;
     if (fr.state === DISCONNECTED && fr.pinCount === 0) {
@@ -207,8 +205,8 @@ export class Machine {
     for (const pin of this.pins.values()) {
       if (pin.refPages < 0) throw new Error(`pin ${pin.handle}: negative page count`);
       for (let i = 0; i < pin.npages; i++) {
-        const fr = pin.frames[i];
-        if (fr && pin.mode[i] === P_FRAME) {
+        const fr = pin.frame(i);
+        if (fr && pin.mode(i) === P_FRAME) {
           refs.set(fr, (refs.get(fr) ?? 0) + 1);
           pinned++;
         }

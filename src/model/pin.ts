@@ -48,19 +48,26 @@ export interface FastDmaFlags {
 /** Shared by pins without per-page records: never written (reads past its end give undefined). */
 const NO_PAGES: never[] = [];
 
+/**
+ * A pinned page's record, five slots in Pin.pages: the frame held (or
+ * remembered), its generation when pinned, what the page points at now
+ * (P_*), and the file page it was (file null: anonymous memory or a
+ * private copy). One array for all of them: a pin is one allocation of
+ * records, and a page's record shares a cache line.
+ */
+const PG_FRAME = 0;
+const PG_GEN = 1;
+const PG_MODE = 2;
+const PG_FILE = 3;
+const PG_FPAGE = 4;
+const PG_STRIDE = 5;
+
 export class Pin {
   kind = K_PIN;
   /** Released early by the strategy (killed, or in answer to a notification, or exit): DMA is dropped. */
   released = false;
-  // Per-page records, allocated only for a pin that takes pages (an ODP
-  // mirror or a refused pin has none); plain arrays: most pins are a few
-  // pages, and small typed arrays cost more to allocate than they save.
-  frames: (Frame | null)[] = NO_PAGES;
-  gens: number[] = NO_PAGES;
-  mode: number[] = NO_PAGES;
-  /** The file page each pinned page was (null: anonymous memory or a private copy); allocated at the first file page. */
-  files: (FileState | null)[] = NO_PAGES;
-  fpages: number[] = NO_PAGES;
+  /** Per-page records (PG_*), allocated only for a pin that takes pages (an ODP mirror or a refused pin has none). */
+  pages: (Frame | FileState | number | null)[] = NO_PAGES;
   /** The event that redirected or revoked pages of this pin. */
   redirectedBy: CauseLink | null = null;
   leaks: Leak[] | null = null;
@@ -120,35 +127,64 @@ export class Pin {
 
   /** The pin takes pages: one record per page, nothing held yet. */
   takePages(): void {
-    // Sized once and filled by a loop: no builtin call per array, and no
-    // growth past n as push would allocate.
-    const n = this.npages;
-    const frames = new Array<Frame | null>(n);
-    const gens = new Array<number>(n);
-    const mode = new Array<number>(n);
-    for (let i = 0; i < n; i++) {
-      frames[i] = null;
-      gens[i] = 0;
-      mode[i] = P_ABSENT;
+    // Sized once and filled by a loop: no builtin call, no growth as push would allocate.
+    const n = this.npages * PG_STRIDE;
+    const pages = new Array<Frame | FileState | number | null>(n);
+    for (let k = 0; k < n; k += PG_STRIDE) {
+      pages[k + PG_FRAME] = null;
+      pages[k + PG_GEN] = 0;
+      pages[k + PG_MODE] = P_ABSENT;
+      pages[k + PG_FILE] = null;
+      pages[k + PG_FPAGE] = 0;
     }
-    this.frames = frames;
-    this.gens = gens;
-    this.mode = mode;
+    this.pages = pages;
+  }
+
+  /** The frame page i holds, or remembers after a redirect or revoke (null: none). */
+  frame(i: number): Frame | null {
+    return (this.pages[i * PG_STRIDE + PG_FRAME] as Frame | null | undefined) ?? null;
+  }
+
+  setFrame(i: number, fr: Frame | null): void {
+    this.pages[i * PG_STRIDE + PG_FRAME] = fr;
+  }
+
+  /** The frame's generation when page i was pinned. */
+  gen(i: number): number {
+    return this.pages[i * PG_STRIDE + PG_GEN] as number;
+  }
+
+  /** What page i points at now (P_FRAME, P_DUMMY, P_REVOKED, P_ABSENT). */
+  mode(i: number): number {
+    return (this.pages[i * PG_STRIDE + PG_MODE] as number | undefined) ?? P_ABSENT;
+  }
+
+  setMode(i: number, mode: number): void {
+    this.pages[i * PG_STRIDE + PG_MODE] = mode;
+  }
+
+  /** Page i holds frame `fr`, as it is now. */
+  holdFrame(i: number, fr: Frame): void {
+    const k = i * PG_STRIDE;
+    this.pages[k + PG_FRAME] = fr;
+    this.pages[k + PG_GEN] = fr.gen;
+    this.pages[k + PG_MODE] = P_FRAME;
+  }
+
+  /** The file page i was when pinned (null: anonymous memory or a private copy). */
+  file(i: number): FileState | null {
+    return (this.pages[i * PG_STRIDE + PG_FILE] as FileState | null | undefined) ?? null;
+  }
+
+  /** Its page index in that file (meaningful when file(i) is not null). */
+  fpage(i: number): number {
+    return this.pages[i * PG_STRIDE + PG_FPAGE] as number;
   }
 
   /** Page i is page `fpage` of file `f`. */
   setFilePage(i: number, f: FileState, fpage: number): void {
-    if (this.files === NO_PAGES) {
-      const files = new Array<FileState | null>(this.npages);
-      const fpages = new Array<number>(this.npages);
-      for (let k = 0; k < this.npages; k++) {
-        files[k] = null;
-        fpages[k] = 0;
-      }
-      this.files = files;
-      this.fpages = fpages;
-    }
-    this.files[i] = f;
-    this.fpages[i] = fpage;
+    const k = i * PG_STRIDE;
+    this.pages[k + PG_FILE] = f;
+    this.pages[k + PG_FPAGE] = fpage;
   }
 }

@@ -36,11 +36,11 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
   for (let v = Math.floor(start / ps); v * ps < end; v++) {
     const i = v - pin.vpage0;
     const b = Math.min(end, (v + 1) * ps) - Math.max(start, v * ps);
-    const mode = pin.mode[i]!;
+    const mode = pin.mode(i);
     if (mode === P_FRAME) {
-      const fr = pin.frames[i]!;
+      const fr = pin.frame(i)!;
       if (fr.state === OWNED) {
-        if (fr.gen !== pin.gens[i]) {
+        if (fr.gen !== pin.gen(i)) {
           reusedB += b;
           if (reusedI < 0) reusedI = i;
         } else if (write && fr.file !== null && fr.file.writeback.size > 0 && fr.file.writeback.has(fr.page)) {
@@ -61,13 +61,13 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
   }
   if (reusedB === 0 && lostB === 0 && faultB === 0 && raceB === 0) return;
   if (reusedB > 0) {
-    const fr = pin.frames[reusedI]!;
+    const fr = pin.frame(reusedI)!;
     st.emit(write ? 'corruption' : 'info_leak', ev.ts, reusedB, pin.pid, pin, fileName(pin, reusedI),
       pageOf(pin, reusedI), pin.link, fr.freedBy, fr.reusedBy, ev);
   }
   if (lostB > 0) {
-    const fr = pin.frames[lostI];
-    const why = pin.mode[lostI] === P_DUMMY ? pin.redirectedBy : (fr?.freedBy ?? null);
+    const fr = pin.frame(lostI);
+    const why = pin.mode(lostI) === P_DUMMY ? pin.redirectedBy : (fr?.freedBy ?? null);
     st.emit(write ? 'lost_write' : 'stale_read', ev.ts, lostB, pin.pid, pin, fileName(pin, lostI),
       pageOf(pin, lostI), pin.link, why, null, ev);
   }
@@ -82,7 +82,7 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
     }
   }
   if (raceB > 0) {
-    const f = pin.files[raceI] ?? pin.frames[raceI]!.file;
+    const f = pin.file(raceI) ?? pin.frame(raceI)!.file;
     st.emit('writeback_race', ev.ts, raceB, pin.pid, pin, fileName(pin, raceI), pageOf(pin, raceI),
       pin.link, f?.wbLink ?? null, null, ev);
   }
@@ -94,15 +94,15 @@ function settledWrite(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, { 
   let raceB = 0, raceI = -1;
   for (let v = Math.floor(start / ps); v * ps < end; v++) {
     const i = v - pin.vpage0;
-    const f = pin.files[i];
-    if (f && f.writeback.size > 0 && f.writeback.has(pin.fpages[i]!)) {
+    const f = pin.file(i);
+    if (f && f.writeback.size > 0 && f.writeback.has(pin.fpage(i))) {
       raceB += Math.min(end, (v + 1) * ps) - Math.max(start, v * ps);
       if (raceI < 0) raceI = i;
     }
   }
   if (raceB > 0) {
     st.emit('writeback_race', ev.ts, raceB, pin.pid, pin, fileName(pin, raceI), pageOf(pin, raceI),
-      pin.link, pin.files[raceI]!.wbLink, null, ev);
+      pin.link, pin.file(raceI)!.wbLink, null, ev);
   }
 }
 
@@ -115,11 +115,11 @@ export function pruneInflight(st: StrategyReplay, now: number): void {
 }
 
 export function fileName(pin: Pin, i: number): string | null {
-  return pin.files[i]?.name ?? null;
+  return pin.file(i)?.name ?? null;
 }
 
 export function pageOf(pin: Pin, i: number): number {
-  return pin.files[i] ? pin.fpages[i]! : i;
+  return pin.file(i) ? pin.fpage(i) : i;
 }
 
 /** An ODP registration's DMA re-faults through the address space as it is now. */

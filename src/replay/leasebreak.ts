@@ -20,8 +20,8 @@ export function deadline(st: StrategyReplay, op: PendingOp, t: number): void {
     if (st.atDeadline(p) === 'bounce') {
       // Copy the pinned pages to bounce pages and repoint the device at them.
       for (let i = 0; i < p.npages; i++) {
-        const fr = p.frames[i];
-        if (!fr || p.mode[i] !== P_FRAME || fr.file !== op.file || fr.page < lo || fr.page >= hi) continue;
+        const fr = p.frame(i);
+        if (!fr || p.mode(i) !== P_FRAME || fr.file !== op.file || fr.page < lo || fr.page >= hi) continue;
         st.m.drop(p, i);
         const b = st.m.pools.alloc(DRAM, op.link);
         st.m.hold(p, i, b);

@@ -67,7 +67,7 @@ export function munmap(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'mu
       const lo = Math.max(Math.floor(ev.addr / st.ps), pin.vpage0);
       const hi = Math.min(Math.ceil(end / st.ps), pin.vpage0 + pin.npages);
       for (let v = lo; v < hi; v++) {
-        if (pin.mode[v - pin.vpage0] === P_FRAME) {
+        if (pin.mode(v - pin.vpage0) === P_FRAME) {
           pages++;
           first ??= pin;
         }
@@ -155,7 +155,7 @@ export function notifier(st: StrategyReplay, ev: Extract<IndexedEvent, { type: '
     }
   }
   if (blocked > 0) {
-    st.emit('migration_blocked', ev.ts, blocked * ps, ev.pid, first, first?.files[0]?.name ?? null, null,
+    st.emit('migration_blocked', ev.ts, blocked * ps, ev.pid, first, first?.file(0)?.name ?? null, null,
       first?.link ?? null, link, null, null);
   }
 }

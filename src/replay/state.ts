@@ -231,11 +231,11 @@ export class StrategyReplay {
         }
       }
       for (let i = 0; i < pin.npages; i++) {
-        if (pin.mode[i] === P_ABSENT && pin.frames[i]) throw new Error(`pin ${pin.handle}: absent page with a frame`);
-        if (!pin.settled || pin.kind !== K_PIN || pin.released || pin.mode[i] === P_ABSENT) continue;
+        if (pin.mode(i) === P_ABSENT && pin.frame(i)) throw new Error(`pin ${pin.handle}: absent page with a frame`);
+        if (!pin.settled || pin.kind !== K_PIN || pin.released || pin.mode(i) === P_ABSENT) continue;
         // What lets DMA skip the page checks: nothing moved under a settled pin.
-        const fr = pin.frames[i];
-        if (pin.mode[i] !== P_FRAME || !fr || fr.state !== OWNED || fr.gen !== pin.gens[i] || fr.file !== (pin.files[i] ?? null)) {
+        const fr = pin.frame(i);
+        if (pin.mode(i) !== P_FRAME || !fr || fr.state !== OWNED || fr.gen !== pin.gen(i) || fr.file !== pin.file(i)) {
           throw new Error(`pin ${pin.handle}: settled, but page ${i} moved`);
         }
       }

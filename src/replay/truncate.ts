@@ -128,13 +128,13 @@ export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?
       let leaked = 0;
       let firstPage = -1;
       for (let i = 0; i < p.npages; i++) {
-        const fr = p.frames[i];
-        if (!fr || p.mode[i] !== P_FRAME || fr.file !== f || fr.page < lo || fr.page >= hi) continue;
+        const fr = p.frame(i);
+        if (!fr || p.mode(i) !== P_FRAME || fr.file !== f || fr.page < lo || fr.page >= hi) continue;
         if (act === 'dummy' || act === 'revoke') {
           m.drop(p, i);
-          p.mode[i] = act === 'dummy' ? P_DUMMY : P_REVOKED;
+          p.setMode(i, act === 'dummy' ? P_DUMMY : P_REVOKED);
           p.unsettle();
-          p.frames[i] = fr; // remembered for the chain; no reference held
+          p.setFrame(i, fr); // remembered for the chain; no reference held
           p.redirectedBy = op.link;
         } else if (f.dax) {
           leaked++;
