@@ -329,7 +329,7 @@ export const ingestSection: BenchSection = {
       '## Ingest',
       '',
       `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` (bench/ingest.ts) on ${cpus().length} × ${cpu}, ` +
-        `${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}; the machine was shared with other work, so expect a few percent of noise.`,
+        `${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}; the machine was shared with other work: single runs move by ±20% or more, so compare rows of one run.`,
       '',
       'Each row is one child process that opens a generated trace with `openTrace` (strict validation included) and',
       'reads every event; peak RSS is that process\'s `maxRSS`. The baseline is a bare loop over the same JSON Lines file that',
