@@ -12,7 +12,7 @@ import { createGzip } from 'node:zlib';
 import { once } from 'node:events';
 import { openTrace } from '../src/trace/open.js';
 import { READ, CHUNK } from '../src/trace/readers/bytes.js';
-import type { BenchSection, BenchContext } from './section.js';
+import { median, pct, type BenchSection, type BenchContext } from './section.js';
 
 // ---------- a simple workload generator (realistic mix, compact JSON) ----------
 
@@ -206,18 +206,12 @@ const LABELS: Record<Mode, string> = {
   'gzip-ndjson': 'gzip JSON Lines',
 };
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 function fileFor(mode: Mode, t: GeneratedTrace): string {
   return mode === 'array-scanner' || mode === 'array-stream-json' ? t.array : mode === 'object' ? t.object : mode === 'gzip-ndjson' ? t.gzip : t.ndjson;
 }
 
 function table(rows: Row[]): string {
   const out = ['| events | reader / container | events/s | MB/s | peak RSS (MB) | vs bare loop (median; rounds) |', '| ---: | --- | ---: | ---: | ---: | ---: |'];
-  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
   for (const r of rows) {
     const each = r.rounds.length > 1 ? ` (${r.rounds.map(pct).join(', ')})` : '';
     out.push(`| ${r.events.toLocaleString('en-US')} | ${r.label} | ${Math.round(r.rate).toLocaleString('en-US')} | ${r.mb.toFixed(0)} | ${r.rssMb.toFixed(0)} | ${pct(r.vsBare)}${each} |`);

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { analyzeTrace } from '../src/analysis/analyze.js';
 import { writeWorkload } from '../src/generate/index.js';
 import { STRATEGY_IDS } from '../src/replay/types.js';
-import type { BenchContext, BenchSection } from './section.js';
+import { median, pct, type BenchContext, type BenchSection } from './section.js';
 
 interface ChildResult {
   secs: number;
@@ -81,9 +81,7 @@ export const replaySection: BenchSection = {
       const fastest = (xs: ChildResult[]) => xs.reduce((a, b) => (a.secs <= b.secs ? a : b));
       const vsBare = (xs: ChildResult[]) => {
         const ratios = xs.map((x, i) => rate(x) / rate(runs.bare[i]!)).sort((a, b) => a - b);
-        const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
-        const median = ratios[Math.floor(ratios.length / 2)]!;
-        return ratios.length > 1 ? `${pct(median)} (${ratios.map(pct).join(', ')})` : pct(median);
+        return ratios.length > 1 ? `${pct(median(ratios))} (${ratios.map(pct).join(', ')})` : pct(median(ratios));
       };
       const bare = fastest(runs.bare);
       const two = fastest(runs.two);

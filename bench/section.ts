@@ -10,6 +10,17 @@ export interface BenchContext {
   quick: boolean;
 }
 
+/** The median of a non-empty list (the upper middle of an even one). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** A ratio as a whole percentage. */
+export function pct(x: number): string {
+  return `${(x * 100).toFixed(0)}%`;
+}
+
 export interface BenchSection {
   name: string;
   /** Returns markdown (a table and notes) for the report. */
