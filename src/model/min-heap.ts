@@ -8,7 +8,9 @@ interface Slot<T> {
 }
 
 export class MinHeap<T> {
-  private h: Slot<T>[] = [];
+  // Never reassigned: V8 treats it as a constant field, and code optimized
+  // on that (every timer check) would be thrown away the first time it changed.
+  private readonly h: Slot<T>[] = [];
   private seq = 0;
 
   get size(): number {
@@ -39,7 +41,9 @@ export class MinHeap<T> {
 
   /** Keeps only the items `keep` accepts; their order is unchanged (a sorted array is a valid heap). */
   retain(keep: (item: T) => boolean): void {
-    this.h = this.h.filter((s) => keep(s.item)).sort((a, b) => a.key - b.key || a.seq - b.seq);
+    const kept = this.h.filter((s) => keep(s.item)).sort((a, b) => a.key - b.key || a.seq - b.seq);
+    this.h.length = 0;
+    for (let i = 0; i < kept.length; i++) this.h.push(kept[i]!);
   }
 
   pop(): T | undefined {

@@ -2,6 +2,7 @@
 // to every selected strategy's own copy of the machine. Timers of a
 // strategy fire before the first event whose ts is past them.
 import type { IndexedEvent } from '../trace/events.js';
+import { HandleTable } from '../trace/handle-table.js';
 import type { StrategyCollector } from '../analysis/collector.js';
 import { policyFor } from '../strategies/index.js';
 import { FAST_READ, FAST_WRITE, type FastDmaFlags } from '../model/pin.js';
@@ -23,8 +24,8 @@ export class Replay {
   private readonly observers: (StrategyCollector[] | null)[];
   private readonly observed: boolean;
   lastTs: number | null = null;
-  /** Live pin handle -> slot, and each slot's pid: the trace's own pins, as the validator sees them. */
-  private readonly slots = new Map<number, number>();
+  /** Live pin handle -> (slot, pid), and each slot's pid: the trace's own pins, as the validator sees them. */
+  private readonly slots = new HandleTable();
   private readonly slotPid: number[] = [];
   /** Each slot's handle, -1 when free. */
   private readonly slotHandle: number[] = [];
@@ -66,11 +67,11 @@ export class Replay {
     // event shape is megamorphic; these per-case loads see one type's shapes.
     switch (type) {
       case 'dma':
-        return this.slots.get((ev as Handle).pin)!;
+        return this.slots.first(this.slots.find((ev as Handle).pin));
       case 'pin': {
         const { pin, pid } = ev as Handle & { pid: number };
         const slot = this.freeSlots.pop() ?? this.slotPid.length;
-        this.slots.set(pin, slot);
+        this.slots.add(pin, slot, pid);
         this.slotPid[slot] = pid;
         this.slotHandle[slot] = pin;
         const n = this.states.length;
@@ -84,8 +85,9 @@ export class Replay {
       }
       case 'unpin': {
         const { pin } = ev as Handle;
-        const slot = this.slots.get(pin)!;
-        this.slots.delete(pin);
+        const at = this.slots.find(pin);
+        const slot = this.slots.first(at);
+        this.slots.removeAt(at);
         this.slotHandle[slot] = -1;
         this.freeSlots.push(slot);
         return slot;
@@ -94,7 +96,7 @@ export class Replay {
         const { pid } = ev as { pid: number };
         for (let slot = 0; slot < this.slotHandle.length; slot++) {
           if (this.slotHandle[slot] === -1 || this.slotPid[slot] !== pid) continue;
-          this.slots.delete(this.slotHandle[slot]!);
+          this.slots.removeAt(this.slots.find(this.slotHandle[slot]!));
           this.slotHandle[slot] = -1;
           this.freeSlots.push(slot);
         }

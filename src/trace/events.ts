@@ -195,6 +195,12 @@ export const EVENT_TYPES = Object.keys(EVENT_SPECS) as EventType[];
 export type BodyType = Exclude<EventType, 'meta'>;
 export const BODY_TYPES = EVENT_TYPES.filter((t): t is BodyType => t !== 'meta');
 
+/** Where a type stands in a trace's usual bulk (DMA, then pins): generated switches on the type test in this order. */
+export function typeRank(t: string): number {
+  const i = ['dma', 'pin', 'unpin', 'write', 'writeback', 'mmu_notifier'].indexOf(t);
+  return i < 0 ? 6 : i;
+}
+
 /** A type's fields as [name, spec] pairs, in table order (ts first). */
 export function fieldsOf(type: EventType): [string, FieldSpec][] {
   return Object.entries(EVENT_SPECS[type].fields as Record<string, FieldSpec>);

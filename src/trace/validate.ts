@@ -4,10 +4,11 @@
 // A rejected event leaves the state untouched, so under --lenient a bad
 // pin never becomes live and its dma/unpin are skipped as no_live_pin.
 import {
-  EVENT_SPECS, EVENT_TYPES, DEFAULT_PAGE_SIZE, FORMAT_NAME, FORMAT_VERSION, fieldsOf,
+  EVENT_SPECS, EVENT_TYPES, DEFAULT_PAGE_SIZE, FORMAT_NAME, FORMAT_VERSION, fieldsOf, typeRank,
   type EventType, type EventOf, type FieldKind, type IndexedEvent,
 } from './events.js';
 import { TraceInputError, type InputPosition, type SkipReason } from './errors.js';
+import { HandleTable } from './handle-table.js';
 import type { TraceHeader } from './source.js';
 
 const MAX = Number.MAX_SAFE_INTEGER; // 2^53 - 1
@@ -225,94 +226,6 @@ function refuse(value: unknown): Reject {
   return checkShape(value as Record<string, unknown>)!;
 }
 
-/**
- * The live pins: handle -> (pid, len), an open-addressing table over typed
- * arrays. A dma event looks its pin up, so this is the hottest state; a
- * Map of objects cost a hash probe plus a load from a separate object, and
- * an object per pin. Linear probing, deletion by shifting back (no
- * tombstones); the table grows at half full and shrinks at an eighth, so
- * its size follows the live pins. Handles are safe integers >= 0; -1 marks
- * an empty slot.
- */
-class LivePins {
-  size = 0;
-  private bits = 6;
-  private mask = 63;
-  private keys = new Float64Array(64).fill(-1);
-  private lens = new Float64Array(64);
-  private pids = new Float64Array(64);
-
-  private home(h: number): number {
-    // h | 0 keeps the low 32 bits exactly (ToInt32 is modulo 2^32); the high bits are folded in.
-    return Math.imul((h | 0) ^ ((h / 4294967296) | 0), 0x9e3779b1) >>> (32 - this.bits);
-  }
-
-  /** The slot of live pin h, or -1. */
-  find(h: number): number {
-    const keys = this.keys;
-    for (let i = this.home(h); ; i = (i + 1) & this.mask) {
-      const k = keys[i]!;
-      if (k === h) return i;
-      if (k === -1) return -1;
-    }
-  }
-
-  lenAt(slot: number): number {
-    return this.lens[slot]!;
-  }
-
-  /** Adds h, which is not live (the caller checked). */
-  add(h: number, pid: number, len: number): void {
-    if ((this.size + 1) * 2 > this.keys.length) this.resize(this.bits + 1);
-    this.put(h, pid, len);
-    this.size++;
-  }
-
-  private put(h: number, pid: number, len: number): void {
-    const keys = this.keys;
-    let i = this.home(h);
-    while (keys[i] !== -1) i = (i + 1) & this.mask;
-    keys[i] = h;
-    this.pids[i] = pid;
-    this.lens[i] = len;
-  }
-
-  /** Removes the pin at `slot`; later entries of its probe run shift back into the gap. */
-  removeAt(slot: number): void {
-    const { keys, pids, lens, mask } = this;
-    let i = slot;
-    for (let j = (i + 1) & mask; keys[j] !== -1; j = (j + 1) & mask) {
-      const home = this.home(keys[j]!);
-      // The entry at j may fill the gap at i unless its home lies cyclically in (i, j].
-      if (i <= j ? home > i && home <= j : home > i || home <= j) continue;
-      keys[i] = keys[j]!;
-      pids[i] = pids[j]!;
-      lens[i] = lens[j]!;
-      i = j;
-    }
-    keys[i] = -1;
-    this.size--;
-    if (this.bits > 6 && this.size * 8 < keys.length) this.resize(this.bits - 1);
-  }
-
-  /** Every live pin of `pid` (exits are rare: a scan is cheaper than an index per pid). */
-  handlesOf(pid: number): number[] {
-    const out: number[] = [];
-    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== -1 && this.pids[i] === pid) out.push(this.keys[i]!);
-    return out;
-  }
-
-  private resize(bits: number): void {
-    const { keys, pids, lens } = this;
-    this.bits = bits;
-    this.mask = (1 << bits) - 1;
-    this.keys = new Float64Array(1 << bits).fill(-1);
-    this.pids = new Float64Array(1 << bits);
-    this.lens = new Float64Array(1 << bits);
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== -1) this.put(keys[i]!, pids[i]!, lens[i]!);
-  }
-}
-
 const SEEN_SLOTS = 64;
 /** A slot for a file name from its length and a few of its last characters (names tend to differ near the end). */
 function seenSlot(s: string): number {
@@ -328,11 +241,16 @@ const nothing = () => {};
 export class TraceValidator {
   /** ts of the last accepted event (read by the generated checks). */
   lastTs = -1;
-  private readonly pins = new LivePins();
+  /** The live pins: handle -> (pid, len). */
+  private readonly pins = new HandleTable();
   /** true: declared by a file event; false: used before (or without) a declaration. */
   private readonly files = new Map<string, boolean>();
-  // One lookup by type gives every check: each closure sees one event type, so its property loads stay monomorphic.
-  private readonly rules: Record<string, EventCheck> = Object.create(null) as Record<string, EventCheck>;
+  /**
+   * The check of the event's type, by a generated switch on the type string:
+   * each case calls one type's check (monomorphic, so the JIT inlines it),
+   * where a lookup in an object keyed by type was a dictionary probe per event.
+   */
+  private readonly dispatch: (type: string, o: Record<string, unknown>, index: number) => IndexedEvent | Reject | undefined;
 
   constructor(readonly file: string) {
     // A name already in `files` needs nothing more (entries are never removed). JSON.parse gives a fresh string per
@@ -377,7 +295,7 @@ export class TraceValidator {
       exit: {
         // exit releases every pin the process holds; exits are rare, so a scan of the live pins is cheaper than an index per pid.
         apply: (ev) => {
-          for (const h of this.pins.handlesOf(ev.pid)) this.pins.removeAt(this.pins.find(h));
+          for (const h of this.pins.handlesWithFirst(ev.pid)) this.pins.removeAt(this.pins.find(h));
         },
       },
       pin: {
@@ -392,7 +310,7 @@ export class TraceValidator {
         state: (ev) => {
           const slot = this.pins.find(ev.pin);
           if (slot === -1) return noLivePin(ev);
-          const len = this.pins.lenAt(slot);
+          const len = this.pins.second(slot);
           if (ev.off + ev.len > len) {
             return new Reject('range_overflow', 'len', `off + len = ${ev.off + ev.len} is beyond the pin's len ${len}`);
           }
@@ -412,10 +330,11 @@ export class TraceValidator {
         state: (ev) => (ev.end <= ev.start ? new Reject('range_overflow', 'end', `end ${ev.end} is not after start ${ev.start}`) : null),
       },
     };
-    for (const [type, r] of Object.entries(table)) {
-      // Each type: its own state check (or none) and state change (or nothing).
-      this.rules[type] = compileEvent(COMPILED.get(type)!, this, r.state ?? none, r.apply ?? nothing);
-    }
+    // Each type: its own state check (or none) and state change (or nothing).
+    const types = Object.keys(table).sort((a, b) => typeRank(a) - typeRank(b));
+    const checks = types.map((t) => compileEvent(COMPILED.get(t)!, this, table[t as keyof typeof table].state ?? none, table[t as keyof typeof table].apply ?? nothing));
+    const cases = types.map((t, i) => `case ${JSON.stringify(t)}: return C[${i}](o, index);`).join('\n');
+    this.dispatch = new Function('C', `"use strict"; return function dispatch(type, o, index) { switch (type) {\n${cases}\n} return undefined; };`)(checks) as TraceValidator['dispatch'];
   }
 
   /**
@@ -434,8 +353,8 @@ export class TraceValidator {
     if (typeof value === 'object' && value !== null) {
       const type = (value as { type?: unknown }).type;
       if (typeof type === 'string') {
-        const rule = this.rules[type];
-        if (rule !== undefined) return rule(value as Record<string, unknown>, index);
+        const r = this.dispatch(type, value as Record<string, unknown>, index);
+        if (r !== undefined) return r;
       }
     }
     return refuse(value);

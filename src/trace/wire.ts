@@ -5,7 +5,7 @@
 // never restated: per event [type code, index, each field of the type in
 // table order]; strings (file, dev, comm) are interned, enum values are
 // their position in the table, booleans 0/1, and an absent field is NaN.
-import { BODY_TYPES, fieldsOf, type FieldSpec, type IndexedEvent } from './events.js';
+import { BODY_TYPES, fieldsOf, typeRank, type FieldSpec, type IndexedEvent } from './events.js';
 
 /** One batch on the wire: `count` events in `data`, and the strings interned since the last batch. */
 export interface WireBatch {
@@ -56,27 +56,57 @@ function compileEncoder(code: number): EncodeOne {
   return new Function(lines.join('\n'))() as EncodeOne;
 }
 
+/**
+ * One object literal per type, every field of the type in table order and
+ * `index` last, an absent field undefined: all the fields are in the object
+ * itself and all events of a type share one hidden class. (Adding fields one
+ * by one to `{ type }` put them in a separate properties array, and every
+ * number read from a Float64Array into a field of its own box.)
+ */
 function compileDecoder(code: number): DecodeOne {
   const fields = LAYOUT[code]!;
-  const lines = ['"use strict";', `const VALUES = ${JSON.stringify(fields.map((f) => f.spec.values ?? null))};`,
-    'return function decode(d, p, strings) {', `const o = { type: ${JSON.stringify(BODY_TYPES[code])} };`, 'let x;'];
+  const props = [`type: ${JSON.stringify(BODY_TYPES[code])}`];
   fields.forEach(({ name, spec }, k) => {
-    const key = JSON.stringify(name);
-    lines.push(`x = d[p + ${k + 2}];`);
+    const at = `d[p + ${k + 2}]`;
     let value = 'x';
     if (spec.kind === 'string') value = 'strings[x]';
     else if (spec.kind === 'bool') value = 'x === 1';
     else if (spec.kind === 'enum') value = `VALUES[${k}][x]`;
-    // NaN is the only value not equal to itself: an absent field stays absent.
-    lines.push(spec.required ? `o[${key}] = ${value};` : `if (x === x) o[${key}] = ${value};`);
+    // NaN is the only value not equal to itself: an absent field stays undefined.
+    props.push(`${JSON.stringify(name)}: (x = ${at}, ${spec.required ? value : `x === x ? ${value} : undefined`})`);
   });
-  lines.push('o.index = d[p + 1];', 'return o;', '};');
+  props.push('index: d[p + 1]');
+  const lines = ['"use strict";', `const VALUES = ${JSON.stringify(fields.map((f) => f.spec.values ?? null))};`,
+    'return function decode(d, p, strings) {', 'let x;', `return { ${props.join(', ')} };`, '};'];
   return new Function(lines.join('\n'))() as DecodeOne;
 }
 
+/**
+ * The same literal with every value null, built once per type at load: a
+ * field's first value fixes how V8 stores it, and null first makes every
+ * field hold any value as is (a small integer unboxed). Numbers first would
+ * make the number fields doubles, each in a box of its own per event.
+ */
+function primeShape(code: number): void {
+  const keys = ['type', ...LAYOUT[code]!.map((f) => f.name), 'index'];
+  new Function(`return { ${keys.map((k) => `${JSON.stringify(k)}: null`).join(', ')} };`)();
+}
+
 const ENCODE = BODY_TYPES.map((_, code) => compileEncoder(code));
+BODY_TYPES.forEach((_, code) => primeShape(code));
 const DECODE = BODY_TYPES.map((_, code) => compileDecoder(code));
-const CODE: Record<string, number> = Object.fromEntries(BODY_TYPES.map((t, code) => [t, code]));
+/** Type codes, the usual bulk of a trace first (the switch below compares in this order). */
+const BY_FREQUENCY = BODY_TYPES.map((_, code) => code)
+  .sort((a, b) => typeRank(BODY_TYPES[a]!) - typeRank(BODY_TYPES[b]!));
+
+/**
+ * Encodes one event of any type: a generated switch on the type string calls
+ * that type's encoder (monomorphic, inlined by the JIT); a lookup keyed by the
+ * type string was a megamorphic keyed load per event.
+ */
+const encodeAny = new Function('E', `"use strict"; return function encodeAny(ev, d, p, intern) { switch (ev.type) {
+${BY_FREQUENCY.map((code) => `case ${JSON.stringify(BODY_TYPES[code])}: return E[${code}](ev, d, p, intern);`).join('\n')}
+} throw new Error('not an event type: ' + ev.type); };`)(ENCODE) as EncodeOne;
 
 /** Turns batches of validated events into WireBatches; one per stream (it numbers strings as it goes). */
 export class WireEncoder {
@@ -103,7 +133,7 @@ export class WireEncoder {
     let p = 0;
     for (let i = 0; i < events.length; i++) {
       const ev = events[i]!;
-      p = ENCODE[CODE[ev.type]!]!(ev as unknown as Record<string, unknown>, data, p, this.intern);
+      p = encodeAny(ev as unknown as Record<string, unknown>, data, p, this.intern);
     }
     const batch: WireBatch = { data: data.subarray(0, p), count: events.length, strings: this.fresh, reset: this.resetNext };
     this.fresh = [];
