@@ -213,7 +213,7 @@ function fileFor(mode: Mode, t: GeneratedTrace): string {
 function table(rows: Row[]): string {
   const out = ['| events | reader / container | events/s | MB/s | peak RSS (MB) | vs bare loop (median; rounds) |', '| ---: | --- | ---: | ---: | ---: | ---: |'];
   for (const r of rows) {
-    const each = r.rounds.length > 1 ? ` (${r.rounds.map(pct).join(', ')})` : '';
+    const each = r.rounds.length > 1 ? ` (${r.rounds.map((x) => pct(x)).join(', ')})` : '';
     out.push(`| ${r.events.toLocaleString('en-US')} | ${r.label} | ${Math.round(r.rate).toLocaleString('en-US')} | ${r.mb.toFixed(0)} | ${r.rssMb.toFixed(0)} | ${pct(r.vsBare)}${each} |`);
   }
   return out.join('\n');

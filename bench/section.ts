@@ -16,9 +16,9 @@ export function median(xs: readonly number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** A ratio as a whole percentage. */
-export function pct(x: number): string {
-  return `${(x * 100).toFixed(0)}%`;
+/** A ratio as a percentage (whole by default). */
+export function pct(x: number, digits = 0): string {
+  return `${(x * 100).toFixed(digits)}%`;
 }
 
 export interface BenchSection {
