@@ -24,7 +24,7 @@ export class Replay {
   private readonly observers: (StrategyCollector[] | null)[];
   private readonly observed: boolean;
   lastTs: number | null = null;
-  /** Live pin handle -> (slot, pid), and each slot's pid: the trace's own pins, as the validator sees them. */
+  /** Live pin handle -> slot (the table's first number), and each slot's pid: the trace's own pins, as the validator sees them. */
   private readonly slots = new HandleTable();
   private readonly slotPid: number[] = [];
   /** Each slot's handle, -1 when free. */
@@ -71,7 +71,7 @@ export class Replay {
       case 'pin': {
         const { pin, pid } = ev as Handle & { pid: number };
         const slot = this.freeSlots.pop() ?? this.slotPid.length;
-        this.slots.add(pin, slot, pid);
+        this.slots.add(pin, slot, 0);
         this.slotPid[slot] = pid;
         this.slotHandle[slot] = pin;
         const n = this.states.length;

@@ -195,10 +195,26 @@ export const EVENT_TYPES = Object.keys(EVENT_SPECS) as EventType[];
 export type BodyType = Exclude<EventType, 'meta'>;
 export const BODY_TYPES = EVENT_TYPES.filter((t): t is BodyType => t !== 'meta');
 
-/** Where a type stands in a trace's usual bulk (DMA, then pins): generated switches on the type test in this order. */
-export function typeRank(t: string): number {
+/** Where a type stands in a trace's usual bulk (DMA, then pins): switchOnType tests types in this order. */
+function typeRank(t: string): number {
   const i = ['dma', 'pin', 'unpin', 'write', 'writeback', 'mmu_notifier'].indexOf(t);
   return i < 0 ? 6 : i;
+}
+
+/**
+ * One function for events of any type that calls the function of the
+ * event's type: a generated switch on the type string (`typeOf`, an
+ * expression over `params`), DMA first, each case a call site with one
+ * target (inlined by the JIT) passed all of `params`. A lookup keyed by the
+ * type string instead was a megamorphic or dictionary probe per event. A
+ * type not in `byType` runs `otherwise` (a statement).
+ */
+export function switchOnType<F>(byType: Record<string, F>, params: string[], typeOf: string, otherwise: string): F {
+  const types = Object.keys(byType).sort((a, b) => typeRank(a) - typeRank(b));
+  const args = params.join(', ');
+  const cases = types.map((t, i) => `case ${JSON.stringify(t)}: return F[${i}](${args});`).join('\n');
+  const body = `"use strict"; return function switchOnType(${args}) { switch (${typeOf}) {\n${cases}\n} ${otherwise} };`;
+  return new Function('F', body)(types.map((t) => byType[t])) as F;
 }
 
 /** A type's fields as [name, spec] pairs, in table order (ts first). */

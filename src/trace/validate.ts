@@ -4,7 +4,7 @@
 // A rejected event leaves the state untouched, so under --lenient a bad
 // pin never becomes live and its dma/unpin are skipped as no_live_pin.
 import {
-  EVENT_SPECS, EVENT_TYPES, DEFAULT_PAGE_SIZE, FORMAT_NAME, FORMAT_VERSION, fieldsOf, typeRank,
+  EVENT_SPECS, EVENT_TYPES, DEFAULT_PAGE_SIZE, FORMAT_NAME, FORMAT_VERSION, fieldsOf, switchOnType,
   type EventType, type EventOf, type FieldKind, type IndexedEvent,
 } from './events.js';
 import { TraceInputError, type InputPosition, type SkipReason } from './errors.js';
@@ -245,12 +245,8 @@ export class TraceValidator {
   private readonly pins = new HandleTable();
   /** true: declared by a file event; false: used before (or without) a declaration. */
   private readonly files = new Map<string, boolean>();
-  /**
-   * The check of the event's type, by a generated switch on the type string:
-   * each case calls one type's check (monomorphic, so the JIT inlines it),
-   * where a lookup in an object keyed by type was a dictionary probe per event.
-   */
-  private readonly dispatch: (type: string, o: Record<string, unknown>, index: number) => IndexedEvent | Reject | undefined;
+  /** The check of the event's type (undefined for a type with none); `type` is o.type, already loaded. */
+  private readonly checkOfType: (o: Record<string, unknown>, index: number, type: string) => IndexedEvent | Reject | undefined;
 
   constructor(readonly file: string) {
     // A name already in `files` needs nothing more (entries are never removed). JSON.parse gives a fresh string per
@@ -331,10 +327,9 @@ export class TraceValidator {
       },
     };
     // Each type: its own state check (or none) and state change (or nothing).
-    const types = Object.keys(table).sort((a, b) => typeRank(a) - typeRank(b));
-    const checks = types.map((t) => compileEvent(COMPILED.get(t)!, this, table[t as keyof typeof table].state ?? none, table[t as keyof typeof table].apply ?? nothing));
-    const cases = types.map((t, i) => `case ${JSON.stringify(t)}: return C[${i}](o, index);`).join('\n');
-    this.dispatch = new Function('C', `"use strict"; return function dispatch(type, o, index) { switch (type) {\n${cases}\n} return undefined; };`)(checks) as TraceValidator['dispatch'];
+    const checks: Record<string, EventCheck> = {};
+    for (const [type, r] of Object.entries(table)) checks[type] = compileEvent(COMPILED.get(type)!, this, r.state ?? none, r.apply ?? nothing);
+    this.checkOfType = switchOnType(checks, ['o', 'index', 'type'], 'type', 'return undefined;');
   }
 
   /**
@@ -353,7 +348,7 @@ export class TraceValidator {
     if (typeof value === 'object' && value !== null) {
       const type = (value as { type?: unknown }).type;
       if (typeof type === 'string') {
-        const r = this.dispatch(type, value as Record<string, unknown>, index);
+        const r = this.checkOfType(value as Record<string, unknown>, index, type);
         if (r !== undefined) return r;
       }
     }

@@ -5,7 +5,7 @@
 // never restated: per event [type code, index, each field of the type in
 // table order]; strings (file, dev, comm) are interned, enum values are
 // their position in the table, booleans 0/1, and an absent field is NaN.
-import { BODY_TYPES, fieldsOf, typeRank, type FieldSpec, type IndexedEvent } from './events.js';
+import { BODY_TYPES, fieldsOf, switchOnType, type FieldSpec, type IndexedEvent } from './events.js';
 
 /** One batch on the wire: `count` events in `data`, and the strings interned since the last batch. */
 export interface WireBatch {
@@ -95,18 +95,9 @@ function primeShape(code: number): void {
 const ENCODE = BODY_TYPES.map((_, code) => compileEncoder(code));
 BODY_TYPES.forEach((_, code) => primeShape(code));
 const DECODE = BODY_TYPES.map((_, code) => compileDecoder(code));
-/** Type codes, the usual bulk of a trace first (the switch below compares in this order). */
-const BY_FREQUENCY = BODY_TYPES.map((_, code) => code)
-  .sort((a, b) => typeRank(BODY_TYPES[a]!) - typeRank(BODY_TYPES[b]!));
-
-/**
- * Encodes one event of any type: a generated switch on the type string calls
- * that type's encoder (monomorphic, inlined by the JIT); a lookup keyed by the
- * type string was a megamorphic keyed load per event.
- */
-const encodeAny = new Function('E', `"use strict"; return function encodeAny(ev, d, p, intern) { switch (ev.type) {
-${BY_FREQUENCY.map((code) => `case ${JSON.stringify(BODY_TYPES[code])}: return E[${code}](ev, d, p, intern);`).join('\n')}
-} throw new Error('not an event type: ' + ev.type); };`)(ENCODE) as EncodeOne;
+/** Encodes one event of any type with its type's encoder. */
+const encodeAny = switchOnType<EncodeOne>(Object.fromEntries(BODY_TYPES.map((t, code) => [t, ENCODE[code]!])),
+  ['ev', 'd', 'p', 'intern'], 'ev.type', "throw new Error('not an event type: ' + ev.type);");
 
 /** Turns batches of validated events into WireBatches; one per stream (it numbers strings as it goes). */
 export class WireEncoder {
