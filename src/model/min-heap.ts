@@ -41,9 +41,11 @@ export class MinHeap<T> {
 
   /** Keeps only the items `keep` accepts; their order is unchanged (a sorted array is a valid heap). */
   retain(keep: (item: T) => boolean): void {
-    const kept = this.h.filter((s) => keep(s.item)).sort((a, b) => a.key - b.key || a.seq - b.seq);
-    this.h.length = 0;
-    for (let i = 0; i < kept.length; i++) this.h.push(kept[i]!);
+    const h = this.h;
+    let n = 0;
+    for (let i = 0; i < h.length; i++) if (keep(h[i]!.item)) h[n++] = h[i]!;
+    h.length = n;
+    h.sort((a, b) => a.key - b.key || a.seq - b.seq);
   }
 
   pop(): T | undefined {

@@ -24,11 +24,10 @@ export class Replay {
   private readonly observers: (StrategyCollector[] | null)[];
   private readonly observed: boolean;
   lastTs: number | null = null;
-  /** Live pin handle -> slot (the table's first number), and each slot's pid: the trace's own pins, as the validator sees them. */
+  /** Live pin handle -> (pid, slot): the trace's own pins, as the validator sees them. */
   private readonly slots = new HandleTable();
-  private readonly slotPid: number[] = [];
-  /** Each slot's handle, -1 when free. */
-  private readonly slotHandle: number[] = [];
+  /** Slots handed out so far; a pin takes a freed one first. */
+  private slotCount = 0;
   private readonly freeSlots: number[] = [];
   /** Per slot, a byte per strategy: a DMA there does nothing (FastDmaFlags); used when no collector observes events. */
   private readonly fast: FastDmaFlags = { bytes: new Uint8Array(64) };
@@ -67,13 +66,11 @@ export class Replay {
     // event shape is megamorphic; these per-case loads see one type's shapes.
     switch (type) {
       case 'dma':
-        return this.slots.first(this.slots.find((ev as Handle).pin));
+        return this.slots.second(this.slots.find((ev as Handle).pin));
       case 'pin': {
         const { pin, pid } = ev as Handle & { pid: number };
-        const slot = this.freeSlots.pop() ?? this.slotPid.length;
-        this.slots.add(pin, slot, 0);
-        this.slotPid[slot] = pid;
-        this.slotHandle[slot] = pin;
+        const slot = this.freeSlots.pop() ?? this.slotCount++;
+        this.slots.add(pin, pid, slot);
         const n = this.states.length;
         if ((slot + 1) * n > this.fast.bytes.length) {
           const bigger = new Uint8Array(Math.max(2 * this.fast.bytes.length, (slot + 1) * n));
@@ -86,20 +83,21 @@ export class Replay {
       case 'unpin': {
         const { pin } = ev as Handle;
         const at = this.slots.find(pin);
-        const slot = this.slots.first(at);
+        const slot = this.slots.second(at);
         this.slots.removeAt(at);
-        this.slotHandle[slot] = -1;
         this.freeSlots.push(slot);
         return slot;
       }
       case 'exit': {
         const { pid } = ev as { pid: number };
-        for (let slot = 0; slot < this.slotHandle.length; slot++) {
-          if (this.slotHandle[slot] === -1 || this.slotPid[slot] !== pid) continue;
-          this.slots.removeAt(this.slots.find(this.slotHandle[slot]!));
-          this.slotHandle[slot] = -1;
-          this.freeSlots.push(slot);
+        const freed: number[] = [];
+        for (const h of this.slots.handlesWithFirst(pid)) {
+          const at = this.slots.find(h);
+          freed.push(this.slots.second(at));
+          this.slots.removeAt(at);
         }
+        // Freed lowest first, as they always were: later pins take the same slots.
+        for (const slot of freed.sort((a, b) => a - b)) this.freeSlots.push(slot);
         return -1;
       }
       default:

@@ -1,6 +1,6 @@
 // Live pin handles -> two numbers each: an open-addressing table over typed
-// arrays. The validator keeps (pid, len) per live pin, the replay its
-// slot; both look a handle up for every DMA, so this is the hottest state of
+// arrays. The validator keeps (pid, len) per live pin, the replay (pid,
+// slot); both look a handle up for every DMA, so this is the hottest state of
 // each. A Map cost a hash probe plus, for two numbers, an object per pin.
 // Linear probing, deletion by shifting back (no tombstones); the table grows
 // at half full and shrinks at an eighth, so its size follows the live pins.
