@@ -1,7 +1,7 @@
 // The parsing thread's handle on one worker thread replaying a share of
 // the strategies: started before the trace is opened (a worker takes
 // ~0.1 s to load), it gets the trace's header, then WireBatches (the
-// worker acknowledges each, so the parser never runs more than a few
+// worker acknowledges each, so the parser never runs more than MAX_AHEAD
 // batches ahead: memory stays flat), then the end of the trace, and
 // answers with its PartOutput.
 import { Worker } from 'node:worker_threads';
@@ -11,8 +11,14 @@ import type { WireBatch } from '../trace/wire.js';
 import type { StrategyId } from '../replay/types.js';
 import type { PartOptions, PartOutput } from './part.js';
 
-/** Batches sent and not yet replayed before the parser waits. */
-const MAX_AHEAD = 32;
+/**
+ * Batches sent and not yet replayed before the parser waits: 256 of ~700
+ * events (~50 KB each on the wire, ~13 MB at most), a quarter of a second
+ * of replay. The threads take turns being the slower one (the worker warms
+ * up later; stretches of truncates cost notify and kill more): with 32, the
+ * parser waited 0.1-0.5 s per 1M-event run while the worker also idled.
+ */
+const MAX_AHEAD = 256;
 
 /** What the parsing thread tells a worker. */
 export type ToWorker = { header: TraceHeader } | { batch: WireBatch } | { end: number | null };

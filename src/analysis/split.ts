@@ -15,10 +15,13 @@ const COST: Record<StrategyId, number> = {
 };
 /**
  * Reading, parsing, validating and encoding an event, in the same unit:
- * timed at ~3 strategies' worth before the replay got cheaper, ~4 by
- * instructions after (parsing runs at a higher rate per instruction).
+ * ~4 by instructions, but parsing streams through memory while the
+ * strategies' machines miss the cache, and timing both threads of 1M-event
+ * replays (Nov 2026) put the worker last at 3.5 (the parser then waited
+ * 0.3-0.5 s for it at the end); at 3.0 the waits on both sides fell from
+ * ~0.3 s to ~0.1 s a run.
  */
-export const PARSE_COST = 3.5;
+export const PARSE_COST = 3.0;
 /** Decoding an event off the wire, in the same unit. */
 export const DECODE_COST = 0.15;
 
