@@ -12,8 +12,8 @@ import type { StrategyId } from '../replay/types.js';
 import type { PartOptions, PartOutput } from './part.js';
 
 /**
- * Batches sent and not yet replayed before the parser waits: 256 of ~700
- * events (~50 KB each on the wire, ~13 MB at most), a quarter of a second
+ * Batches sent and not yet replayed before the parser waits: 256 of ~740
+ * events (64 KB each on the wire, 16 MB at most), about half a second
  * of replay. The threads take turns being the slower one (the worker warms
  * up later; stretches of truncates cost notify and kill more): with 32, the
  * parser waited 0.1-0.5 s per 1M-event run while the worker also idled.
