@@ -7,7 +7,7 @@ import { TimerQueue } from '../src/model/timer.js';
 import { AddressSpace, AnonPages } from '../src/model/mm.js';
 import { Machine } from '../src/model/machine.js';
 import { PageMap } from '../src/model/pagemap.js';
-import { Pin } from '../src/model/pin.js';
+import { Pin, PinRequest } from '../src/model/pin.js';
 import { StallAggregate, EXACT_LIMIT, SummaryBuilder } from '../src/analysis/summary.js';
 import { FINDING_KINDS } from '../src/replay/types.js';
 
@@ -179,7 +179,7 @@ test('a pin is settled until a frame it holds is freed or disconnected', () => {
   const b = m.fillFilePage(f, 1, null);
   const dev = m.device('d');
   const mk = (h: number) => {
-    const p = new Pin(h, 1, dev, true, true, 0, 8192, 0, 2, { index: h, type: 'pin', ts: h });
+    const p = new Pin(new PinRequest(h, 1, true, true, 0, 8192, 0, 2, { index: h, type: 'pin', ts: h }), dev);
     p.takePages();
     return p;
   };

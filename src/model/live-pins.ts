@@ -53,7 +53,7 @@ export class LivePins {
 
   /** The live pin with this handle (a linear walk: only asked when a strategy may hold pins the trace released). */
   byHandle(handle: number): Pin | undefined {
-    for (let p = this.head; p !== null; p = p.liveNext) if (p.handle === handle) return p;
+    for (let p = this.head; p !== null; p = p.liveNext) if (p.req.handle === handle) return p;
     return undefined;
   }
 }

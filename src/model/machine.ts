@@ -144,7 +144,7 @@ export class Machine {
   hold(pin: Pin, i: number, fr: Frame): void {
     pin.holdFrame(i, fr);
     fr.addPin(pin);
-    if (pin.longterm) fr.ltPins++;
+    if (pin.req.longterm) fr.ltPins++;
     pin.refPages++;
     this.pinnedPages++;
   }
@@ -154,7 +154,7 @@ export class Machine {
     const fr = pin.frame(i);
     if (!fr || pin.mode(i) !== P_FRAME) return;
     fr.removePin(pin);
-    if (pin.longterm) fr.ltPins--;
+    if (pin.req.longterm) fr.ltPins--;
     pin.setFrame(i, null);
     pin.refPages--;
     this.pinnedPages--;
@@ -166,7 +166,7 @@ export class Machine {
 
   dropAll(pin: Pin): void {
     if (pin.refPages === 0) return; // nothing held (an ODP mirror, a refused pin, released already)
-    for (let i = 0; i < pin.npages; i++) this.drop(pin, i);
+    for (let i = 0; i < pin.req.npages; i++) this.drop(pin, i);
   }
 
   /**
@@ -203,8 +203,8 @@ export class Machine {
     const refs = new Map<Frame, number>();
     let pinned = 0;
     for (const pin of this.pins.values()) {
-      if (pin.refPages < 0) throw new Error(`pin ${pin.handle}: negative page count`);
-      for (let i = 0; i < pin.npages; i++) {
+      if (pin.refPages < 0) throw new Error(`pin ${pin.req.handle}: negative page count`);
+      for (let i = 0; i < pin.req.npages; i++) {
         const fr = pin.frame(i);
         if (fr && pin.mode(i) === P_FRAME) {
           refs.set(fr, (refs.get(fr) ?? 0) + 1);
@@ -218,7 +218,7 @@ export class Machine {
       const holders = fr.holders();
       if (holders.length !== fr.pinCount) throw new Error(`frame ${fr.id}: ${holders.length} holders listed, count ${fr.pinCount}`);
       if (fr.ltPins < 0 || fr.ltPins > fr.pinCount) throw new Error(`frame ${fr.id}: long-term pin count ${fr.ltPins}`);
-      if (holders.filter((p) => p.longterm).length !== fr.ltPins) throw new Error(`frame ${fr.id}: long-term pin count ${fr.ltPins} but ${holders.filter((p) => p.longterm).length} listed`);
+      if (holders.filter((p) => p.req.longterm).length !== fr.ltPins) throw new Error(`frame ${fr.id}: long-term pin count ${fr.ltPins} but ${holders.filter((p) => p.req.longterm).length} listed`);
       if ((refs.get(fr) ?? 0) !== fr.pinCount) throw new Error(`frame ${fr.id}: ${fr.pinCount} pin refs recorded, ${refs.get(fr) ?? 0} held`);
       const states = (fr.state === OWNED ? 1 : 0) + (fr.state === DISCONNECTED ? 1 : 0) + (fr.state === FREE ? 1 : 0);
       if (states !== 1) throw new Error(`frame ${fr.id}: state ${fr.state}`);

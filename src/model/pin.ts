@@ -62,6 +62,27 @@ const PG_FILE = 3;
 const PG_FPAGE = 4;
 const PG_STRIDE = 5;
 
+/**
+ * What a pin event asks for: the same in every strategy, so it is made once
+ * per event and shared by the strategies' Pins, which hold only their own
+ * state (one allocation per event instead of nine, and no numbers boxed
+ * again per strategy: addresses are past 2^31).
+ */
+export class PinRequest {
+  constructor(
+    readonly handle: number,
+    readonly pid: number,
+    readonly longterm: boolean,
+    readonly write: boolean,
+    readonly addr: number,
+    readonly len: number,
+    /** First virtual page (addr / page size). */
+    readonly vpage0: number,
+    readonly npages: number,
+    readonly link: CauseLink,
+  ) {}
+}
+
 export class Pin {
   kind = K_PIN;
   /** Released early by the strategy (killed, or in answer to a notification, or exit): DMA is dropped. */
@@ -92,17 +113,8 @@ export class Pin {
   fast: FastDmaFlags | null = null;
   fastAt = -1;
   constructor(
-    readonly handle: number,
-    readonly pid: number,
+    readonly req: PinRequest,
     readonly dev: DeviceState,
-    readonly longterm: boolean,
-    readonly write: boolean,
-    readonly addr: number,
-    readonly len: number,
-    /** First virtual page (addr / page size). */
-    readonly vpage0: number,
-    readonly npages: number,
-    readonly link: CauseLink,
   ) {}
 
   /** Something moved under the pin: its DMA must look page by page. */
@@ -128,7 +140,7 @@ export class Pin {
   /** The pin takes pages: one record per page, nothing held yet. */
   takePages(): void {
     // Sized once and filled by a loop: no builtin call, no growth as push would allocate.
-    const n = this.npages * PG_STRIDE;
+    const n = this.req.npages * PG_STRIDE;
     const pages = new Array<Frame | FileState | number | null>(n);
     for (let k = 0; k < n; k += PG_STRIDE) {
       pages[k + PG_FRAME] = null;

@@ -25,8 +25,8 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
   if (pin === undefined || pin.released || pin.kind === K_REFUSED || pin.dev.hung) return void st.dropped++;
   if (pin.kind === K_ODP) return odpDma(st, pin, ev);
   const ps = st.ps;
-  const start = pin.addr + ev.off;
-  const end = Math.min(start + ev.len, pin.addr + pin.len);
+  const start = pin.req.addr + ev.off;
+  const end = Math.min(start + ev.len, pin.req.addr + pin.req.len);
   if (pin.settled) {
     // Nothing moved under the pin: only a write into a page under writeback can matter.
     if (write && pin.wbPages) settledWrite(st, pin, ev, start, end);
@@ -34,7 +34,7 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
   }
   let reusedB = 0, reusedI = -1, lostB = 0, lostI = -1, faultB = 0, faultI = -1, raceB = 0, raceI = -1;
   for (let v = Math.floor(start / ps); v * ps < end; v++) {
-    const i = v - pin.vpage0;
+    const i = v - pin.req.vpage0;
     const b = Math.min(end, (v + 1) * ps) - Math.max(start, v * ps);
     const mode = pin.mode(i);
     if (mode === P_FRAME) {
@@ -62,29 +62,29 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
   if (reusedB === 0 && lostB === 0 && faultB === 0 && raceB === 0) return;
   if (reusedB > 0) {
     const fr = pin.frame(reusedI)!;
-    st.emit(write ? 'corruption' : 'info_leak', ev.ts, reusedB, pin.pid, pin, fileName(pin, reusedI),
-      pageOf(pin, reusedI), pin.link, fr.freedBy, fr.reusedBy, ev);
+    st.emit(write ? 'corruption' : 'info_leak', ev.ts, reusedB, pin.req.pid, pin, fileName(pin, reusedI),
+      pageOf(pin, reusedI), pin.req.link, fr.freedBy, fr.reusedBy, ev);
   }
   if (lostB > 0) {
     const fr = pin.frame(lostI);
     const why = pin.mode(lostI) === P_DUMMY ? pin.redirectedBy : (fr?.freedBy ?? null);
-    st.emit(write ? 'lost_write' : 'stale_read', ev.ts, lostB, pin.pid, pin, fileName(pin, lostI),
-      pageOf(pin, lostI), pin.link, why, null, ev);
+    st.emit(write ? 'lost_write' : 'stale_read', ev.ts, lostB, pin.req.pid, pin, fileName(pin, lostI),
+      pageOf(pin, lostI), pin.req.link, why, null, ev);
   }
   if (faultB > 0) {
-    st.emit('dma_fault', ev.ts, faultB, pin.pid, pin, fileName(pin, faultI), pageOf(pin, faultI),
-      pin.link, pin.redirectedBy, null, ev);
+    st.emit('dma_fault', ev.ts, faultB, pin.req.pid, pin, fileName(pin, faultI), pageOf(pin, faultI),
+      pin.req.link, pin.redirectedBy, null, ev);
     if (!pin.dev.faultTolerant) {
       pin.dev.hung = true;
       // Every pin through the hung device now drops its DMA: none may be skipped as a no-op.
       for (const p of st.m.pins.values()) if (p.dev === pin.dev) p.clearFast();
-      st.emit('device_hang', ev.ts, 0, pin.pid, pin, null, null, pin.link, pin.redirectedBy, null, ev);
+      st.emit('device_hang', ev.ts, 0, pin.req.pid, pin, null, null, pin.req.link, pin.redirectedBy, null, ev);
     }
   }
   if (raceB > 0) {
     const f = pin.file(raceI) ?? pin.frame(raceI)!.file;
-    st.emit('writeback_race', ev.ts, raceB, pin.pid, pin, fileName(pin, raceI), pageOf(pin, raceI),
-      pin.link, f?.wbLink ?? null, null, ev);
+    st.emit('writeback_race', ev.ts, raceB, pin.req.pid, pin, fileName(pin, raceI), pageOf(pin, raceI),
+      pin.req.link, f?.wbLink ?? null, null, ev);
   }
 }
 
@@ -93,7 +93,7 @@ function settledWrite(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, { 
   const ps = st.ps;
   let raceB = 0, raceI = -1;
   for (let v = Math.floor(start / ps); v * ps < end; v++) {
-    const i = v - pin.vpage0;
+    const i = v - pin.req.vpage0;
     const f = pin.file(i);
     if (f && f.writeback.size > 0 && f.writeback.has(pin.fpage(i))) {
       raceB += Math.min(end, (v + 1) * ps) - Math.max(start, v * ps);
@@ -101,8 +101,8 @@ function settledWrite(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, { 
     }
   }
   if (raceB > 0) {
-    st.emit('writeback_race', ev.ts, raceB, pin.pid, pin, fileName(pin, raceI), pageOf(pin, raceI),
-      pin.link, pin.file(raceI)!.wbLink, null, ev);
+    st.emit('writeback_race', ev.ts, raceB, pin.req.pid, pin, fileName(pin, raceI), pageOf(pin, raceI),
+      pin.req.link, pin.file(raceI)!.wbLink, null, ev);
   }
 }
 
@@ -126,9 +126,9 @@ export function pageOf(pin: Pin, i: number): number {
 export function odpDma(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, { type: 'dma' }>): void {
   const m = st.m;
   const ps = st.ps;
-  const as = m.spaces.get(pin.pid);
-  const start = pin.addr + ev.off;
-  const end = Math.min(start + ev.len, pin.addr + pin.len);
+  const as = m.spaces.get(pin.req.pid);
+  const start = pin.req.addr + ev.off;
+  const end = Math.min(start + ev.len, pin.req.addr + pin.req.len);
   const write = ev.dir === 'write';
   let faultB = 0, faultI = -1, faultFile: string | null = null, faultPage = 0;
   let why: CauseLink | null = null;
@@ -142,7 +142,7 @@ export function odpDma(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, {
     if (!r.map || r.pastEof) {
       faultB += b;
       if (faultI < 0) {
-        faultI = v - pin.vpage0;
+        faultI = v - pin.req.vpage0;
         faultFile = r.map?.file?.name ?? null;
         faultPage = r.map?.file ? Math.floor((r.map.off + (v * ps - r.map.start)) / ps) : faultI;
         why = r.map ? (r.map.file?.shrunkBy ?? null) : (as?.unmappedBy ?? null);
@@ -162,6 +162,6 @@ export function odpDma(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, {
     st.inflight.push(inf);
   }
   if (faultB > 0) {
-    st.emit('dma_fault', ev.ts, faultB, pin.pid, pin, faultFile, faultPage, pin.link, why, null, ev);
+    st.emit('dma_fault', ev.ts, faultB, pin.req.pid, pin, faultFile, faultPage, pin.req.link, why, null, ev);
   }
 }

@@ -19,7 +19,7 @@ export function deadline(st: StrategyReplay, op: PendingOp, t: number): void {
     if (p.released || !p.blocking?.includes(op)) continue;
     if (st.atDeadline(p) === 'bounce') {
       // Copy the pinned pages to bounce pages and repoint the device at them.
-      for (let i = 0; i < p.npages; i++) {
+      for (let i = 0; i < p.req.npages; i++) {
         const fr = p.frame(i);
         if (!fr || p.mode(i) !== P_FRAME || fr.file !== op.file || fr.page < lo || fr.page >= hi) continue;
         st.m.drop(p, i);
@@ -32,12 +32,12 @@ export function deadline(st: StrategyReplay, op: PendingOp, t: number): void {
       p.blocking.splice(p.blocking.indexOf(op), 1);
       op.blockers--;
     } else {
-      kill(st, p.pid, t, op);
+      kill(st, p.req.pid, t, op);
     }
   }
   if (bounced > 0) {
-    st.emit('bounce_copy', t, bounced * ps, firstBounced!.pid, firstBounced, op.file.name, lo,
-      firstBounced!.link, op.link, null, null);
+    st.emit('bounce_copy', t, bounced * ps, firstBounced!.req.pid, firstBounced, op.file.name, lo,
+      firstBounced!.req.link, op.link, null, null);
   }
   if (op.blockers === 0) st.ready.push(op);
 }
@@ -49,11 +49,11 @@ export function kill(st: StrategyReplay, pid: number, t: number, op: PendingOp):
   let pages = 0;
   let first: Pin | null = null;
   for (const p of m.pins.values()) {
-    if (p.pid !== pid) continue;
+    if (p.req.pid !== pid) continue;
     if (op.notified.includes(p)) first ??= p;
     pages += p.refPages;
     releasePin(st, p, t);
   }
-  st.emit('killed', t, pages * st.ps, pid, first, op.file.name, null, first?.link ?? null, op.link, null, null);
+  st.emit('killed', t, pages * st.ps, pid, first, op.file.name, null, first?.req.link ?? null, op.link, null, null);
   tearDown(st, pid, op.link);
 }

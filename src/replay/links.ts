@@ -1,6 +1,7 @@
 // Causal links: the (index, type, ts, file, pid) of an event that a
 // finding's chain names. One per event, shared by every strategy.
 import type { IndexedEvent } from '../trace/events.js';
+import { PinRequest } from '../model/pin.js';
 import type { CauseLink } from './types.js';
 
 export function linkOf(ev: IndexedEvent): CauseLink {
@@ -19,11 +20,23 @@ export function linkOf(ev: IndexedEvent): CauseLink {
 export class LinkCache {
   private ev: IndexedEvent | null = null;
   private l: CauseLink | null = null;
+  private reqEv: IndexedEvent | null = null;
+  private req: PinRequest | null = null;
   get(ev: IndexedEvent): CauseLink {
     if (this.ev !== ev) {
       this.ev = ev;
       this.l = linkOf(ev);
     }
     return this.l!;
+  }
+
+  pinRequest(ev: Extract<IndexedEvent, { type: 'pin' }>, pageSize: number): PinRequest {
+    if (this.reqEv !== ev) {
+      const v0 = Math.floor(ev.addr / pageSize);
+      const n = Math.floor((ev.addr + ev.len - 1) / pageSize) - v0 + 1;
+      this.reqEv = ev;
+      this.req = new PinRequest(ev.pin, ev.pid, ev.longterm ?? false, ev.write ?? false, ev.addr, ev.len, v0, n, this.get(ev));
+    }
+    return this.req!;
   }
 }

@@ -63,18 +63,18 @@ export function munmap(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'mu
     let pages = 0;
     let first: Pin | null = null;
     for (const pin of m.pins.values()) {
-      if (pin.pid !== ev.pid || !pin.longterm || pin.kind !== K_PIN || pin.released) continue;
-      const lo = Math.max(Math.floor(ev.addr / st.ps), pin.vpage0);
-      const hi = Math.min(Math.ceil(end / st.ps), pin.vpage0 + pin.npages);
+      if (pin.req.pid !== ev.pid || !pin.req.longterm || pin.kind !== K_PIN || pin.released) continue;
+      const lo = Math.max(Math.floor(ev.addr / st.ps), pin.req.vpage0);
+      const hi = Math.min(Math.ceil(end / st.ps), pin.req.vpage0 + pin.req.npages);
       for (let v = lo; v < hi; v++) {
-        if (pin.mode(v - pin.vpage0) === P_FRAME) {
+        if (pin.mode(v - pin.req.vpage0) === P_FRAME) {
           pages++;
           first ??= pin;
         }
       }
     }
     if (pages > 0) {
-      st.emit('op_failed', ev.ts, pages * st.ps, ev.pid, first, null, null, first!.link, st.links.get(ev), null, null);
+      st.emit('op_failed', ev.ts, pages * st.ps, ev.pid, first, null, null, first!.req.link, st.links.get(ev), null, null);
       return;
     }
   }
@@ -91,7 +91,7 @@ export function exit(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'exit
     return void st.dropped++;
   }
   for (const pin of m.pins.values()) {
-    if (pin.pid !== ev.pid) continue;
+    if (pin.req.pid !== ev.pid) continue;
     releasePin(st, pin, ev.ts);
     forget(st, pin);
   }
@@ -150,12 +150,12 @@ export function notifier(st: StrategyReplay, ev: Extract<IndexedEvent, { type: '
         m.pools.free(fr, link);
       } else if (fr.ltPins > 0) {
         blocked++;
-        first ??= fr.holders().find((p) => p.longterm) ?? null;
+        first ??= fr.holders().find((p) => p.req.longterm) ?? null;
       }
     }
   }
   if (blocked > 0) {
     st.emit('migration_blocked', ev.ts, blocked * ps, ev.pid, first, first?.file(0)?.name ?? null, null,
-      first?.link ?? null, link, null, null);
+      first?.req.link ?? null, link, null, null);
   }
 }

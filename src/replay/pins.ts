@@ -13,12 +13,9 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
   m.bySlot[slot] = undefined;
   if (m.killed.has(ev.pid)) return void st.dropped++;
   const ps = st.ps;
-  const v0 = Math.floor(ev.addr / ps);
-  const n = Math.floor((ev.addr + ev.len - 1) / ps) - v0 + 1;
-  const longterm = ev.longterm ?? false;
-  const write = ev.write ?? false;
-  const link = st.links.get(ev);
-  const pin = new Pin(ev.pin, ev.pid, m.device(ev.dev), longterm, write, ev.addr, ev.len, v0, n, link);
+  const req = st.links.pinRequest(ev, ps);
+  const { vpage0: v0, npages: n, longterm, write, link } = req;
+  const pin = new Pin(req, m.device(ev.dev));
   const old = m.zombies ? m.pins.byHandle(ev.pin) : undefined;
   if (old) {
     // The trace reuses a handle the strategy still knows (released early): the old one is gone for good.
@@ -105,7 +102,7 @@ export function releasePin(st: StrategyReplay, pin: Pin, ts: number): void {
   }
   if (pin.leaks) {
     for (const l of pin.leaks) {
-      st.emit('block_leak', l.ts, l.pages * st.ps, pin.pid, pin, l.file, l.page, pin.link, l.link, null, null,
+      st.emit('block_leak', l.ts, l.pages * st.ps, pin.req.pid, pin, l.file, l.page, pin.req.link, l.link, null, null,
         Math.max(0, ts - l.ts));
     }
     pin.leaks = null;

@@ -106,7 +106,7 @@ export class StrategyReplay {
     const f: Finding = {
       strategy: this.policy.id, kind, ts, bytes, pid,
       dev: pin ? (pin.dev.name === '' ? null : pin.dev.name) : null,
-      pin: pin ? pin.handle : null, file, page, chain,
+      pin: pin ? pin.req.handle : null, file, page, chain,
     };
     if (durNs !== undefined) f.dur_ns = durNs;
     if (dmaEv && dmaEv.type === 'dma') f.dir = dmaEv.dir;
@@ -203,7 +203,7 @@ export class StrategyReplay {
     for (const pin of this.m.pins.values()) {
       if (!pin.leaks) continue;
       for (const l of pin.leaks) {
-        this.emit('block_leak', l.ts, l.pages * this.ps, pin.pid, pin, l.file, l.page, pin.link, l.link, null, null,
+        this.emit('block_leak', l.ts, l.pages * this.ps, pin.req.pid, pin, l.file, l.page, pin.req.link, l.link, null, null,
           Math.max(0, end - l.ts));
       }
       pin.leaks = null;
@@ -221,22 +221,22 @@ export class StrategyReplay {
       }
     }
     for (const pin of this.m.pins.values()) {
-      if (pin.released && pin.refPages !== 0) throw new Error(`pin ${pin.handle}: released but holds ${pin.refPages} pages`);
-      if (pin.kind !== K_PIN && pin.refPages !== 0) throw new Error(`pin ${pin.handle}: not a pin but holds pages`);
+      if (pin.released && pin.refPages !== 0) throw new Error(`pin ${pin.req.handle}: released but holds ${pin.refPages} pages`);
+      if (pin.kind !== K_PIN && pin.refPages !== 0) throw new Error(`pin ${pin.req.handle}: not a pin but holds pages`);
       if (this.fastDma !== null && this.m.bySlot[pin.slot] === pin) {
         // The engine skips a DMA only when the pin says it would do nothing.
         const flag = this.fastDma.bytes[pin.slot * this.fastStride + this.fastIndex]!;
         if (flag !== 0 && flag !== pin.fastBits()) {
-          throw new Error(`pin ${pin.handle}: fast-DMA byte ${flag} but DMA through it may matter`);
+          throw new Error(`pin ${pin.req.handle}: fast-DMA byte ${flag} but DMA through it may matter`);
         }
       }
-      for (let i = 0; i < pin.npages; i++) {
-        if (pin.mode(i) === P_ABSENT && pin.frame(i)) throw new Error(`pin ${pin.handle}: absent page with a frame`);
+      for (let i = 0; i < pin.req.npages; i++) {
+        if (pin.mode(i) === P_ABSENT && pin.frame(i)) throw new Error(`pin ${pin.req.handle}: absent page with a frame`);
         if (!pin.settled || pin.kind !== K_PIN || pin.released || pin.mode(i) === P_ABSENT) continue;
         // What lets DMA skip the page checks: nothing moved under a settled pin.
         const fr = pin.frame(i);
         if (pin.mode(i) !== P_FRAME || !fr || fr.state !== OWNED || fr.gen !== pin.gen(i) || fr.file !== pin.file(i)) {
-          throw new Error(`pin ${pin.handle}: settled, but page ${i} moved`);
+          throw new Error(`pin ${pin.req.handle}: settled, but page ${i} moved`);
         }
       }
     }

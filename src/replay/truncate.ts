@@ -50,7 +50,7 @@ export function pinsOn(frames: Frame[]): Pin[] {
     const more = fr.pinsMore;
     if (more) for (let j = 0; j < more.length; j++) set.add(more[j]!);
   }
-  return set ? [...set].sort((a, b) => a.link.index - b.link.index) : [];
+  return set ? [...set].sort((a, b) => a.req.link.index - b.req.link.index) : [];
 }
 
 export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
@@ -61,10 +61,10 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
   const frames = framesIn(op.file, lo, hi);
   const pins = pinsOn(frames);
   for (let k = 0; k < frames.length; k++) if (frames[k]!.pinCount) op.pinnedPages++;
-  const lt = pins.filter((p) => p.longterm);
+  const lt = pins.filter((p) => p.req.longterm);
   if (lt.length > 0 && st.onTruncate(lt[0]!) === 'fail') {
     st.emit('op_failed', op.ts, op.pinnedPages * st.ps, op.link.pid ?? null, lt[0]!, op.file.name, lo,
-      op.link, null, null, null, undefined, lt.map((p) => p.link));
+      op.link, null, null, null, undefined, lt.map((p) => p.req.link));
     op.done = true;
     return next(st, op, t);
   }
@@ -72,14 +72,14 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
   for (let k = 0; k < pins.length; k++) {
     const p = pins[k]!;
     let blocks = false;
-    if (!p.longterm) {
+    if (!p.req.longterm) {
       // dax_layout_busy_page(): a DAX truncate waits for short-term pins (O_DIRECT) to go.
       blocks = op.file.dax;
     } else if (st.onTruncate(p) === 'wait') {
       blocks = true;
       waits = true;
       op.notified.push(p);
-      const resp = st.m.notifyResponse.get(p.pid);
+      const resp = st.m.notifyResponse.get(p.req.pid);
       if (resp !== undefined) st.arm(t + resp, { kind: T_RELEASE, op, pin: p });
     }
     if (blocks) {
@@ -123,11 +123,11 @@ export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?
     const held = pins ?? pinsOn(frames);
     for (let k = 0; k < held.length; k++) {
       const p = held[k]!;
-      if (!p.longterm) continue; // short-term pins keep an orphan until their unpin
+      if (!p.req.longterm) continue; // short-term pins keep an orphan until their unpin
       const act = st.onTruncate(p);
       let leaked = 0;
       let firstPage = -1;
-      for (let i = 0; i < p.npages; i++) {
+      for (let i = 0; i < p.req.npages; i++) {
         const fr = p.frame(i);
         if (!fr || p.mode(i) !== P_FRAME || fr.file !== f || fr.page < lo || fr.page >= hi) continue;
         if (act === 'dummy' || act === 'revoke') {
@@ -181,7 +181,7 @@ export function stall(st: StrategyReplay, op: PendingOp, dur: number, lo: number
   const inf = op.inflightBy as Inflight | null;
   const pin = op.waitedOn[0] ?? inf?.pin ?? null;
   st.emit('stall', op.ts, op.pinnedPages * st.ps, op.link.pid ?? null, pin, op.file.name, lo,
-    inf?.pin.link ?? null, inf?.link ?? null, op.link, null, dur, op.waitedOn.map((p) => p.link), pending);
+    inf?.pin.req.link ?? null, inf?.link ?? null, op.link, null, dur, op.waitedOn.map((p) => p.req.link), pending);
 }
 
 export function next(st: StrategyReplay, op: PendingOp, t: number): void {
