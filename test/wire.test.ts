@@ -47,6 +47,16 @@ function roundTrip(events: IndexedEvent[], batchSize: number): IndexedEvent[] {
   return out;
 }
 
+/** The same through WireDecoder.feed, copying each event while it is valid (as the replay copies what it keeps). */
+function roundTripFed(events: IndexedEvent[], batchSize: number): IndexedEvent[] {
+  const enc = new WireEncoder();
+  const dec = new WireDecoder();
+  const out: IndexedEvent[] = [];
+  const sink = { feed: (ev: IndexedEvent) => void out.push({ ...ev }) };
+  for (let i = 0; i < events.length; i += batchSize) dec.feed(enc.encode(events.slice(i, i + batchSize)), sink);
+  return out;
+}
+
 test('every shipped trace and every workload comes back from the wire field for field', async () => {
   const tmp = await mkdtemp(join(tmpdir(), 'pinscope-wire-'));
   try {
@@ -66,6 +76,9 @@ test('every shipped trace and every workload comes back from the wire field for 
         const back = roundTrip(events, size);
         assert.equal(back.length, events.length);
         back.forEach((ev, i) => assert.deepEqual(present(ev), declared(events[i]!), `${path} event ${i} (batches of ${size})`));
+        const fed = roundTripFed(events, size);
+        assert.equal(fed.length, events.length);
+        fed.forEach((ev, i) => assert.deepEqual(present(ev), declared(events[i]!), `${path} event ${i} fed (batches of ${size})`));
       }
       for (const ev of events) types.add(ev.type);
     }
@@ -145,4 +158,21 @@ test('a failure inside a replay thread rejects the replay with its message, on e
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+});
+
+test('feed refills one object per type: a field absent from the next event of the type is undefined, not the last value', () => {
+  const events = [
+    { type: 'dma', ts: 10, pin: 1, off: 0, len: 4096, dir: 'write', dur: 500, index: 0 },
+    { type: 'pin', ts: 11, pid: 7, pin: 2, dev: 'mlx5_0', addr: 2 ** 45, len: 8192, longterm: true, write: true, index: 1 },
+    { type: 'dma', ts: 12, pin: 1, off: 4096, len: 100, dir: 'read', index: 2 },
+  ] as unknown as IndexedEvent[];
+  const dec = new WireDecoder();
+  const seen: IndexedEvent[] = [];
+  const copies: Record<string, unknown>[] = [];
+  dec.feed(new WireEncoder().encode(events), { feed: (ev) => { seen.push(ev); copies.push(present({ ...ev })); } });
+  assert.equal(seen[0], seen[2], 'the two dma events came in one object');
+  assert.notEqual(seen[0], seen[1]);
+  assert.deepEqual(copies[2], { type: 'dma', ts: 12, pin: 1, off: 4096, len: 100, dir: 'read', index: 2 });
+  assert.deepEqual(copies[0], { type: 'dma', ts: 10, pin: 1, off: 0, len: 4096, dir: 'write', dur: 500, index: 0 });
+  assert.equal(copies[1]!.addr, 2 ** 45);
 });

@@ -6,6 +6,7 @@ import type { CollectorFactory, CollectorRef, StrategyCollector } from './collec
 import { SummaryBuilder } from './summary.js';
 import type { IndexedEvent } from '../trace/events.js';
 import type { TraceHeader } from '../trace/source.js';
+import type { WireBatch, WireDecoder } from '../trace/wire.js';
 import { Replay } from '../replay/engine.js';
 import type { FindingSink, StrategyId, StrategySummary } from '../replay/types.js';
 
@@ -47,6 +48,11 @@ export class ReplayPart {
 
   feedBatch(batch: IndexedEvent[]): void {
     this.replay.feedBatch(batch);
+  }
+
+  /** A batch from the wire, each event decoded into a reused object and replayed before the next. */
+  feedWire(batch: WireBatch, decoder: WireDecoder): void {
+    decoder.feed(batch, this.replay);
   }
 
   /** Fires what is due by the trace's last event and sums up each strategy. */

@@ -19,7 +19,7 @@ let queue = Promise.resolve();
 async function handle(msg: ToWorker): Promise<void> {
   if ('header' in msg) part = await ReplayPart.create(start.strategies, start.opts, msg.header);
   else if ('batch' in msg) {
-    part!.feedBatch(decoder.decode(msg.batch));
+    part!.feedWire(msg.batch, decoder);
     post({ ack: 1 });
   } else post({ result: part!.finish(msg.end) });
 }

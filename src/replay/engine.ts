@@ -105,6 +105,7 @@ export class Replay {
     }
   }
 
+  /** Replays one event. The event is the replay's only during the call (the wire refills one object per type): state keeps links and requests built from it, never the event. */
   feed(ev: IndexedEvent): void {
     const ts = ev.ts;
     const type = ev.type;

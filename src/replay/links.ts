@@ -18,23 +18,24 @@ export function linkOf(ev: IndexedEvent): CauseLink {
  * every strategy (links are never mutated).
  */
 export class LinkCache {
-  private ev: IndexedEvent | null = null;
+  // Keyed by the event's index, not the object: the wire refills one object per event type.
+  private index = -1;
   private l: CauseLink | null = null;
-  private reqEv: IndexedEvent | null = null;
+  private reqIndex = -1;
   private req: PinRequest | null = null;
   get(ev: IndexedEvent): CauseLink {
-    if (this.ev !== ev) {
-      this.ev = ev;
+    if (this.index !== ev.index) {
+      this.index = ev.index;
       this.l = linkOf(ev);
     }
     return this.l!;
   }
 
   pinRequest(ev: Extract<IndexedEvent, { type: 'pin' }>, pageSize: number): PinRequest {
-    if (this.reqEv !== ev) {
+    if (this.reqIndex !== ev.index) {
       const v0 = Math.floor(ev.addr / pageSize);
       const n = Math.floor((ev.addr + ev.len - 1) / pageSize) - v0 + 1;
-      this.reqEv = ev;
+      this.reqIndex = ev.index;
       this.req = new PinRequest(ev.pin, ev.pid, ev.longterm ?? false, ev.write ?? false, ev.addr, ev.len, v0, n, this.get(ev));
     }
     return this.req!;

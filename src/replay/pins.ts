@@ -38,7 +38,11 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
         if (map.shared && map.file.dirtyTracked) sharedDirty = true;
       }
     }
-    const adm = st.admit(pin.dev, write, { dax, sharedDirtyTracked: sharedDirty });
+    // One target per strategy, refilled: a literal here was 40 bytes per long-term pin per strategy.
+    const target = st.pinTarget;
+    target.dax = dax;
+    target.sharedDirtyTracked = sharedDirty;
+    const adm = st.admit(pin.dev, write, target);
     if (adm === 'refuse') {
       pin.kind = K_REFUSED;
       if (!st.needsTarget && as) firstFile = as.find(ev.addr)?.file?.name ?? null;

@@ -10,7 +10,7 @@ import type { PendingOp } from '../model/pending.js';
 import { OWNED } from '../model/frame.js';
 import { K_PIN, P_ABSENT, P_FRAME, type FastDmaFlags, type Pin } from '../model/pin.js';
 import { TimerQueue } from '../model/timer.js';
-import type { StrategyPolicy } from '../strategies/policy.js';
+import type { PinTarget, StrategyPolicy } from '../strategies/policy.js';
 import { dma, type Inflight } from './dma.js';
 import { deadline } from './leasebreak.js';
 import { LinkCache } from './links.js';
@@ -46,6 +46,8 @@ export class StrategyReplay {
   readonly ps: number;
   readonly fast: ((kind: FindingKind, bytes: number, durNs: number | undefined) => void) | null;
   readonly gaugesObj: StrategyGauges = { pinned_bytes: 0, leaked_bytes: 0 };
+  /** What a long-term pin resolves through, refilled per pin for admit() (which never keeps it). */
+  readonly pinTarget: PinTarget = { dax: false, sharedDirtyTracked: false };
   /** The engine's fast-DMA bytes (null: the engine looks at every DMA), this strategy's column, and the row length. */
   fastDma: FastDmaFlags | null = null;
   fastIndex = 0;

@@ -31,7 +31,7 @@ export interface StrategyPolicy {
   readonly ignoresPins: boolean;
   /** admit() looks at the mappings behind the pin (refuse): only then does the replay gather them. */
   readonly needsTarget: boolean;
-  /** Long-term pins are answered by the strategy (odp, refuse); short-term pins always pin. */
+  /** Long-term pins are answered by the strategy (odp, refuse); short-term pins always pin. `target` is refilled for the next pin: read it, never keep it. */
   admit(dev: DeviceState, write: boolean, target: PinTarget): Admission;
   onTruncate(pin: Pin): TruncateAction;
   /** notify/kill at the lease-break deadline, for a pin still held: bounce copy or kill. */
