@@ -64,9 +64,12 @@ export class Replay {
   private slotOf(type: IndexedEvent['type'], ev: IndexedEvent): number {
     // `type` is ev.type, loaded once by the caller: a load that sees every
     // event shape is megamorphic; these per-case loads see one type's shapes.
+    // Slots are small integers, read back from a Float64Array: `| 0` keeps
+    // them Smis, where unoptimized code would box each one, and the first box
+    // stored in Pin.slot made that field a double, boxed in every Pin.
     switch (type) {
       case 'dma':
-        return this.slots.second(this.slots.find((ev as Handle).pin));
+        return this.slots.second(this.slots.find((ev as Handle).pin)) | 0;
       case 'pin': {
         const { pin, pid } = ev as Handle & { pid: number };
         const slot = this.freeSlots.pop() ?? this.slotCount++;
@@ -83,7 +86,7 @@ export class Replay {
       case 'unpin': {
         const { pin } = ev as Handle;
         const at = this.slots.find(pin);
-        const slot = this.slots.second(at);
+        const slot = this.slots.second(at) | 0;
         this.slots.removeAt(at);
         this.freeSlots.push(slot);
         return slot;
@@ -93,7 +96,7 @@ export class Replay {
         const freed: number[] = [];
         for (const h of this.slots.handlesWithFirst(pid)) {
           const at = this.slots.find(h);
-          freed.push(this.slots.second(at));
+          freed.push(this.slots.second(at) | 0);
           this.slots.removeAt(at);
         }
         // Freed lowest first, as they always were: later pins take the same slots.

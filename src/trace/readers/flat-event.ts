@@ -139,6 +139,8 @@ class StringMemo {
 }
 
 type Build = (code: number, seen: number, b: Buffer, s: Slots, strings: StringMemo) => object;
+/** The builder's objects with every field null (see primeShapes). */
+type Shape = (code: number, seen: number) => object;
 
 /**
  * The generated builder: a switch over the type, each case one object
@@ -147,7 +149,7 @@ type Build = (code: number, seen: number, b: Buffer, s: Slots, strings: StringMe
  * hidden classes, which keeps the validator's and the replay's property
  * loads monomorphic, and each literal is its own allocation site.
  */
-function compileBuilder(): { build: Build; required: Int32Array; allowed: Int32Array } {
+function compileBuilder(): { build: Build; shape: Shape; required: Int32Array; allowed: Int32Array } {
   const required = new Int32Array(BODY_TYPES.length);
   const allowed = new Int32Array(BODY_TYPES.length);
   const value = (k: number, f: FieldSpec) => {
@@ -158,7 +160,8 @@ function compileBuilder(): { build: Build; required: Int32Array; allowed: Int32A
       default: return `s.num[${k}]`; // numbers, and addresses (hex or not)
     }
   };
-  const cases = BODY_TYPES.map((type, code) => {
+  // The same switch twice: with the values, and with null for each (the shapes to prime).
+  const cases = (valueOf: (k: number, f: FieldSpec) => string) => BODY_TYPES.map((type, code) => {
     let req = 1; // "type"
     let all = 1;
     const literal = [`type: ${JSON.stringify(type)}`];
@@ -168,21 +171,43 @@ function compileBuilder(): { build: Build; required: Int32Array; allowed: Int32A
       all |= 1 << k;
       if (f.required) {
         req |= 1 << k;
-        literal.push(`${JSON.stringify(name)}: ${value(k, f)}`);
+        literal.push(`${JSON.stringify(name)}: ${valueOf(k, f)}`);
       } else {
-        optional.push(`if ((seen & ${1 << k}) !== 0) o[${JSON.stringify(name)}] = ${value(k, f)};`);
+        optional.push(`if ((seen & ${1 << k}) !== 0) o[${JSON.stringify(name)}] = ${valueOf(k, f)};`);
       }
     }
     required[code] = req;
     allowed[code] = all;
     return `case ${code}: { const o = { ${literal.join(', ')} }; ${optional.join(' ')} return o; }`;
-  });
-  const body = `"use strict"; return function build(code, seen, b, s, strings) { switch (code) { ${cases.join('\n')} } };`;
+  }).join('\n');
+  const body = `"use strict"; return function build(code, seen, b, s, strings) { switch (code) { ${cases(value)} } };`;
   const build = new Function('V', body)(KEYS.map((k) => k.values)) as Build;
-  return { build, required, allowed };
+  const shape = new Function(`"use strict"; return function shape(code, seen) { switch (code) { ${cases(() => 'null')} } };`)() as Shape;
+  return { build, shape, required, allowed };
 }
 
-const { build, required: REQUIRED, allowed: ALLOWED } = compileBuilder();
+const { build, shape, required: REQUIRED, allowed: ALLOWED } = compileBuilder();
+
+/**
+ * Every hidden class the builder can make (each type with each subset of
+ * its optional fields, added in table order), built once with null in
+ * every field before any number is. A field's first value fixes how V8
+ * stores it: a number first makes it a double field, which boxes every
+ * value in a heap number of its own, so a DMA event was four allocations
+ * more than its object; after null, a field holds a small integer in place
+ * and only a number past 2^31 is boxed (the wire's decoder does the same).
+ */
+function primeShapes(): void {
+  for (let code = 0; code < BODY_TYPES.length; code++) {
+    const req = REQUIRED[code]!;
+    const opt = ALLOWED[code]! & ~req;
+    // Every subset of the optional bits, opt itself down to 0.
+    for (let sub = opt; ; sub = (sub - 1) & opt) {
+      shape(code, req | sub);
+      if (sub === 0) break;
+    }
+  }
+}
 
 /** Decodes flat event lines from bytes; one per reader (it keeps the scanned line's slots). */
 export class FlatEventDecoder {
@@ -360,6 +385,7 @@ function primerLines(): string[] {
 let primed = false;
 
 function prime(): void {
+  primeShapes();
   const decoder = new FlatEventDecoder();
   const lines = primerLines();
   for (const sep of ['\n', '\r\n']) {
