@@ -1,5 +1,6 @@
 // The flat event decoder must give exactly what JSON.parse gives (with hex
-// addresses as their numbers, as the validator reads them), or decline
+// addresses as their numbers, as the validator reads them, and the index
+// slot the validator fills, -1 until then), or decline
 // (undefined) so that JSON.parse reads the line. These tests hold it to that
 // on every event type and on lines built to look almost like flat events,
 // and check that clean lines really take the fast path.
@@ -12,9 +13,15 @@ import { BODY_TYPES, EVENT_SPECS, EVENT_TYPES, fieldsOf, type BodyType } from '.
 function decodeLine(d: FlatEventDecoder, line: string): object | undefined {
   const buf = Buffer.from(`${line}\n{"type":"exit","ts":1,"pid":2}\n`);
   const limit = buf.indexOf(0x0a, Buffer.byteLength(line) + 1);
-  const o = d.decode(buf, 0, limit);
-  if (o !== undefined) assert.equal(d.end, Buffer.byteLength(line), `end of ${line}`);
-  return o;
+  const o = d.decode(buf, 0, limit) as Record<string, unknown> | undefined;
+  if (o === undefined) return o;
+  assert.equal(d.end, Buffer.byteLength(line), `end of ${line}`);
+  // The slot the validator numbers the event in, last and unset; the rest is JSON.parse's.
+  const keys = Object.keys(o);
+  assert.equal(keys[keys.length - 1], 'index', line);
+  assert.equal(o.index, -1, line);
+  const { index: _slot, ...value } = o;
+  return value;
 }
 
 /** JSON.parse of `line`, each hex address as its number: what the decoder must give. */

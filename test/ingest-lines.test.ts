@@ -96,7 +96,7 @@ test('JSON Lines batches: positions of a clean chunk are asked for lazily and ar
   const buf = Buffer.from(`${lines.join('\n')}\n`);
   const want = reference(buf);
   let k = 0;
-  for await (const b of readLineBatches(from(chunked(buf, 4096)))) {
+  for await (const b of readLineBatches(from(chunked(buf, 4096)), false)) {
     for (let j = 0; j < b.values.length; j++, k++) {
       assert.deepEqual(b.values[j], want[k]!.value);
       assert.equal(b.line(j), want[k]!.line);

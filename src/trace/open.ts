@@ -150,13 +150,19 @@ export async function openTrace(path: string, opts: ReadOptions, internals: Open
     return out;
   };
 
-  /** JSON Lines: values only (it has no header records); a position is asked for when an event is refused. */
+  /**
+   * JSON Lines: values only (it has no header records); a position is asked
+   * for when an event is refused. The events are compacted into the batch's
+   * own array (a write never passes the read, and positions are rescanned
+   * from bytes): a second array per batch was 27 MB per million events.
+   */
   const validateLines = (batch: RecordBatch, from: number): IndexedEvent[] => {
     const values = batch.values;
-    const out: IndexedEvent[] = [];
+    let w = 0;
     // The ordinal in a local for the loop (a captured `let` is a context slot, read and written per event).
     let i = index;
-    for (let k = from; k < values.length; k++, i++) {
+    const end = values.length;
+    for (let k = from; k < end; k++, i++) {
       const value = values[k];
       // undefined is never a parsed JSON value: it marks a line JSON.parse refused.
       const r = value !== undefined ? validator.accept(value, i) : new Reject('malformed_json', null, `malformed JSON: ${batch.bad(k)}`);
@@ -165,10 +171,11 @@ export async function openTrace(path: string, opts: ReadOptions, internals: Open
         const err = new TraceInputError(r.reason, { file, line: batch.line(k), offset: batch.offset(k), index: i }, r.field, r.detail);
         if (!lenient) { stats.events_read = index; throw err; }
         skip(err);
-      } else out.push(r);
+      } else values[w++] = r;
     }
     index = i;
-    return out;
+    values.length = w;
+    return values as IndexedEvent[];
   };
 
   async function* batches(): AsyncGenerator<IndexedEvent[]> {

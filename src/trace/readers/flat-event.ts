@@ -3,11 +3,14 @@
 // straight from the bytes, into the object JSON.parse would give (the same
 // keys and values; keys in table order), in under half JSON.parse's time:
 // JSON.parse builds every object through map transitions and internalizes
-// every key. Two differences, both what the validator makes of the value
-// anyway: an address written in hex comes as its number, and a string seen
+// every key. Three differences, all what the validator makes of the value
+// anyway: an address written in hex comes as its number, a string seen
 // recently is the same string object (file names, devices and comms repeat
 // on every line; a new string costs ~150 ns, and a string seen before has
-// its hash cached for every Map keyed by it). Anything else (an escape, a
+// its hash cached for every Map keyed by it), and the object ends with
+// `index: -1`, the slot the validator numbers the event in (a key added
+// later lives outside the object, 40 bytes more per event), unless the
+// decoder is made without it. Anything else (an escape, a
 // fraction, a negative number, a nested value, an unknown key, a value of
 // the wrong JSON kind, a missing required field, non-ASCII, a hex address
 // past 2^52) is declined, and the caller JSON.parses the line: so messages
@@ -142,14 +145,17 @@ type Build = (code: number, seen: number, b: Buffer, s: Slots, strings: StringMe
 /** The builder's objects with every field null (see primeShapes). */
 type Shape = (code: number, seen: number) => object;
 
+const nullValue = () => 'null';
+
 /**
- * The generated builder: a switch over the type, each case one object
- * literal naming the required fields (present: checked before), then the
- * optional ones that were given. Each type's objects thus share a few
- * hidden classes, which keeps the validator's and the replay's property
- * loads monomorphic, and each literal is its own allocation site.
+ * The generated builder: a switch over the type, then over which optional
+ * fields the line gave, each case one object literal naming the required
+ * fields (present: checked before) and the optional ones given, in table
+ * order. Each type's objects thus share a few hidden classes, which keeps
+ * the validator's and the replay's property loads monomorphic, and each
+ * literal is its own allocation site.
  */
-function compileBuilder(): { build: Build; shape: Shape; required: Int32Array; allowed: Int32Array } {
+function compileBuilder(): { build: Build; buildPlain: Build; shape: Shape; required: Int32Array; allowed: Int32Array } {
   const required = new Int32Array(BODY_TYPES.length);
   const allowed = new Int32Array(BODY_TYPES.length);
   const value = (k: number, f: FieldSpec) => {
@@ -161,32 +167,35 @@ function compileBuilder(): { build: Build; shape: Shape; required: Int32Array; a
     }
   };
   // The same switch twice: with the values, and with null for each (the shapes to prime).
-  const cases = (valueOf: (k: number, f: FieldSpec) => string) => BODY_TYPES.map((type, code) => {
+  const cases = (valueOf: (k: number, f: FieldSpec) => string, slot = true) => BODY_TYPES.map((type, code) => {
     let req = 1; // "type"
-    let all = 1;
-    const literal = [`type: ${JSON.stringify(type)}`];
-    const optional: string[] = [];
-    for (const [name, f] of fieldsOf(type)) {
-      const k = KEY_ID.get(name)!;
-      all |= 1 << k;
-      if (f.required) {
-        req |= 1 << k;
-        literal.push(`${JSON.stringify(name)}: ${valueOf(k, f)}`);
-      } else {
-        optional.push(`if ((seen & ${1 << k}) !== 0) o[${JSON.stringify(name)}] = ${valueOf(k, f)};`);
-      }
-    }
+    const fields = fieldsOf(type).map(([name, f]) => ({ name, f, bit: 1 << KEY_ID.get(name)! }));
+    for (const { f, bit } of fields) if (f.required) req |= bit;
+    const opt = fields.filter(({ f }) => !f.required).reduce((m, { bit }) => m | bit, 0);
     required[code] = req;
-    allowed[code] = all;
-    return `case ${code}: { const o = { ${literal.join(', ')} }; ${optional.join(' ')} return o; }`;
+    allowed[code] = req | opt;
+    // One literal per subset of the optional fields given, `index` last (the
+    // validator sets it): every field in the object itself. A field added
+    // after the literal went to a separate property array, 40 bytes more.
+    const literals: string[] = [];
+    for (let sub = opt; ; sub = (sub - 1) & opt) {
+      const props = [`type: ${JSON.stringify(type)}`];
+      for (const { name, f, bit } of fields) if (f.required || (sub & bit) !== 0) props.push(`${JSON.stringify(name)}: ${valueOf(KEY_ID.get(name)!, f)}`);
+      if (slot) props.push(`index: ${valueOf === nullValue ? 'null' : '-1'}`);
+      literals.push(`case ${sub}: return { ${props.join(', ')} };`);
+      if (sub === 0) break;
+    }
+    return `case ${code}: switch (seen & ${opt}) { ${literals.join(' ')} } break;`;
   }).join('\n');
   const body = `"use strict"; return function build(code, seen, b, s, strings) { switch (code) { ${cases(value)} } };`;
   const build = new Function('V', body)(KEYS.map((k) => k.values)) as Build;
-  const shape = new Function(`"use strict"; return function shape(code, seen) { switch (code) { ${cases(() => 'null')} } };`)() as Shape;
-  return { build, shape, required, allowed };
+  const plain = `"use strict"; return function buildPlain(code, seen, b, s, strings) { switch (code) { ${cases(value, false)} } };`;
+  const buildPlain = new Function('V', plain)(KEYS.map((k) => k.values)) as Build;
+  const shape = new Function(`"use strict"; return function shape(code, seen) { switch (code) { ${cases(nullValue)} } };`)() as Shape;
+  return { build, buildPlain, shape, required, allowed };
 }
 
-const { build, shape, required: REQUIRED, allowed: ALLOWED } = compileBuilder();
+const { build, buildPlain, shape, required: REQUIRED, allowed: ALLOWED } = compileBuilder();
 
 /**
  * Every hidden class the builder can make (each type with each subset of
@@ -220,7 +229,11 @@ export class FlatEventDecoder {
   };
   private readonly strings = new StringMemo();
 
-  constructor() {
+  /** Builds with the index slot (the validator's input), or exactly JSON.parse's object (`indexSlot` false). */
+  private readonly build: Build;
+
+  constructor(indexSlot = true) {
+    this.build = indexSlot ? build : buildPlain;
     // Primed when a process makes its first decoder, not at import (~4 ms):
     // `--help`, generate and the JSON containers import it and decode nothing.
     if (!primed) {
@@ -243,7 +256,7 @@ export class FlatEventDecoder {
     const code = this.slots.num[0]!;
     if ((seen & REQUIRED[code]!) !== REQUIRED[code] || (seen & ~ALLOWED[code]!) !== 0) return undefined;
     this.end = i;
-    return build(code, seen, b, this.slots, this.strings);
+    return this.build(code, seen, b, this.slots, this.strings);
   }
 
   /** Scans one flat object and what follows it on its line: the index of the line's end, or -1. */

@@ -112,9 +112,9 @@ export class LineBatch implements RecordBatch {
   }
 }
 
-/** JSON Lines as batches of parsed values, one batch per chunk that completes a line. */
-export async function* readLineBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<LineBatch, void, undefined> {
-  const decoder = new FlatEventDecoder();
+/** JSON Lines as batches of parsed values, one batch per chunk that completes a line; flat events carry the validator's index slot unless `indexSlot` is false. */
+export async function* readLineBatches(chunks: AsyncIterable<Buffer>, indexSlot = true): AsyncGenerator<LineBatch, void, undefined> {
+  const decoder = new FlatEventDecoder(indexSlot);
   let tail: Buffer[] = []; // bytes of an unfinished line (a long line may span many chunks: joined once)
   let offset = 0; // stream offset of the next line's first byte
   let line = 1;
@@ -153,9 +153,9 @@ export async function* readLineBatches(chunks: AsyncIterable<Buffer>): AsyncGene
   }
 }
 
-/** The same records with their positions, one object each (for callers that want them all: tests, bpftrace capture). */
+/** The same records with their positions, one object each, each value exactly JSON.parse's (for callers that want them all: tests, bpftrace capture). */
 export async function* readJsonLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<RawRecord[], void, undefined> {
-  for await (const b of readLineBatches(chunks)) {
+  for await (const b of readLineBatches(chunks, false)) {
     const out: RawRecord[] = [];
     for (let k = 0; k < b.values.length; k++) {
       const bad = b.bad(k);
