@@ -49,18 +49,19 @@ export interface FastDmaFlags {
 const NO_PAGES: never[] = [];
 
 /**
- * A pinned page's record, five slots in Pin.pages: the frame held (or
- * remembered), its generation when pinned, what the page points at now
- * (P_*), and the file page it was (file null: anonymous memory or a
- * private copy). One array for all of them: a pin is one allocation of
- * records, and a page's record shares a cache line.
+ * A pinned page's record, four slots in Pin.pages: the frame held (or
+ * remembered), its generation when pinned and what the page points at now
+ * (gen * 4 + P_*, one slot), and the file page it was (file null:
+ * anonymous memory or a private copy). One array for all of them: a pin is
+ * one allocation of records, and a page's record shares a cache line.
  */
 const PG_FRAME = 0;
-const PG_GEN = 1;
-const PG_MODE = 2;
-const PG_FILE = 3;
-const PG_FPAGE = 4;
-const PG_STRIDE = 5;
+const PG_GENMODE = 1;
+const PG_FILE = 2;
+const PG_FPAGE = 3;
+const PG_STRIDE = 4;
+/** The mode's bits in PG_GENMODE (P_* fit in two). */
+const MODE_BITS = 3;
 
 /**
  * What a pin event asks for: the same in every strategy, so it is made once
@@ -83,30 +84,31 @@ export class PinRequest {
   ) {}
 }
 
+/** Pin.bits: kind (K_*) in the low two bits, then one bit per flag. */
+const B_KIND = 3;
+const B_RELEASED = 4;
+const B_SETTLED = 8;
+const B_WB_PAGES = 16;
+const B_LIVE = 32;
+
 export class Pin {
-  kind = K_PIN;
-  /** Released early by the strategy (killed, or in answer to a notification, or exit): DMA is dropped. */
-  released = false;
+  /**
+   * kind and the four flags below, packed: nine strategies' pins for every
+   * pin event are the replay's largest allocation, and five fields were 40
+   * of a Pin's 160 bytes.
+   */
+  private bits = K_PIN | B_SETTLED;
   /** Per-page records (PG_*), allocated only for a pin that takes pages (an ODP mirror or a refused pin has none). */
   pages: (Frame | FileState | number | null)[] = NO_PAGES;
   /** The event that redirected or revoked pages of this pin. */
   redirectedBy: CauseLink | null = null;
   leaks: Leak[] | null = null;
   blocking: PendingOp[] | null = null;
-  /**
-   * Every page still points at the frame it was pinned on, owned, same
-   * generation (no free, disconnect, redirect or revoke since): DMA can
-   * only race writeback, so it skips the per-page frame checks.
-   */
-  settled = true;
-  /** Some page is a page-cache file page (the only kind writeback touches). */
-  wbPages = false;
   /** Pages holding a frame reference. */
   refPages = 0;
   /** Index in Machine.bySlot. */
   slot = -1;
-  /** In its machine's LivePins, and the neighbours there. */
-  live = false;
+  /** Neighbours in its machine's LivePins. */
   livePrev: Pin | null = null;
   liveNext: Pin | null = null;
   /** The fast-DMA byte mirroring this pin, while set. */
@@ -117,9 +119,62 @@ export class Pin {
     readonly dev: DeviceState,
   ) {}
 
+  private flag(bit: number): boolean {
+    return (this.bits & bit) !== 0;
+  }
+
+  private setFlag(bit: number, v: boolean): void {
+    this.bits = v ? this.bits | bit : this.bits & ~bit;
+  }
+
+  /** K_PIN, K_ODP (a mirror) or K_REFUSED. */
+  get kind(): number {
+    return this.bits & B_KIND;
+  }
+
+  set kind(k: number) {
+    this.bits = (this.bits & ~B_KIND) | k;
+  }
+
+  /** Released early by the strategy (killed, or in answer to a notification, or exit): DMA is dropped. */
+  get released(): boolean {
+    return this.flag(B_RELEASED);
+  }
+
+  set released(v: boolean) {
+    this.setFlag(B_RELEASED, v);
+  }
+
+  /**
+   * Every page still points at the frame it was pinned on, owned, same
+   * generation (no free, disconnect, redirect or revoke since): DMA can
+   * only race writeback, so it skips the per-page frame checks.
+   */
+  get settled(): boolean {
+    return this.flag(B_SETTLED);
+  }
+
+  /** Some page is a page-cache file page (the only kind writeback touches). */
+  get wbPages(): boolean {
+    return this.flag(B_WB_PAGES);
+  }
+
+  set wbPages(v: boolean) {
+    this.setFlag(B_WB_PAGES, v);
+  }
+
+  /** In its machine's LivePins. */
+  get live(): boolean {
+    return this.flag(B_LIVE);
+  }
+
+  set live(v: boolean) {
+    this.setFlag(B_LIVE, v);
+  }
+
   /** Something moved under the pin: its DMA must look page by page. */
   unsettle(): void {
-    this.settled = false;
+    this.bits &= ~B_SETTLED;
     this.clearFast();
   }
 
@@ -144,8 +199,7 @@ export class Pin {
     const pages = new Array<Frame | FileState | number | null>(n);
     for (let k = 0; k < n; k += PG_STRIDE) {
       pages[k + PG_FRAME] = null;
-      pages[k + PG_GEN] = 0;
-      pages[k + PG_MODE] = P_ABSENT;
+      pages[k + PG_GENMODE] = P_ABSENT;
       pages[k + PG_FILE] = null;
       pages[k + PG_FPAGE] = 0;
     }
@@ -163,24 +217,28 @@ export class Pin {
 
   /** The frame's generation when page i was pinned. */
   gen(i: number): number {
-    return this.pages[i * PG_STRIDE + PG_GEN] as number;
+    const x = this.pages[i * PG_STRIDE + PG_GENMODE] as number;
+    // Not x >> 2: a generation may pass 2^29 (the bit mask reads the low 32 bits, which is all the mode needs).
+    return (x - (x & MODE_BITS)) / (MODE_BITS + 1);
   }
 
   /** What page i points at now (P_FRAME, P_DUMMY, P_REVOKED, P_ABSENT). */
   mode(i: number): number {
-    return (this.pages[i * PG_STRIDE + PG_MODE] as number | undefined) ?? P_ABSENT;
+    const x = this.pages[i * PG_STRIDE + PG_GENMODE] as number | undefined;
+    return x === undefined ? P_ABSENT : x & MODE_BITS;
   }
 
   setMode(i: number, mode: number): void {
-    this.pages[i * PG_STRIDE + PG_MODE] = mode;
+    const k = i * PG_STRIDE + PG_GENMODE;
+    const x = this.pages[k] as number;
+    this.pages[k] = x - (x & MODE_BITS) + mode;
   }
 
   /** Page i holds frame `fr`, as it is now. */
   holdFrame(i: number, fr: Frame): void {
     const k = i * PG_STRIDE;
     this.pages[k + PG_FRAME] = fr;
-    this.pages[k + PG_GEN] = fr.gen;
-    this.pages[k + PG_MODE] = P_FRAME;
+    this.pages[k + PG_GENMODE] = fr.gen * (MODE_BITS + 1) + P_FRAME;
   }
 
   /** The file page i was when pinned (null: anonymous memory or a private copy). */
