@@ -5,13 +5,16 @@ import type { CauseLink } from '../replay/types.js';
 import type { FileState } from './file.js';
 import type { Pin } from './pin.js';
 
+/** Shared by operations that notified or waited for no pin (most): never written. */
+const NO_PINS: readonly Pin[] = Object.freeze([]);
+
 export class PendingOp {
   /** Pins it still waits for. */
   blockers = 0;
   /** Long-term pins it notified (notify/kill), for the deadline. */
-  readonly notified: Pin[] = [];
+  notified: readonly Pin[] = NO_PINS;
   /** Every pin it waited for, for the stall's causal chain. */
-  readonly waitedOn: Pin[] = [];
+  waitedOn: readonly Pin[] = NO_PINS;
   /** odp: DMA in flight on the pages ends at this time. */
   inflightUntil = 0;
   /** odp: the DMA in flight it waits for (registration and dma event, for the chain). */
@@ -34,4 +37,14 @@ export class PendingOp {
     readonly ts: number,
     readonly link: CauseLink,
   ) {}
+
+  notify(p: Pin): void {
+    if (this.notified === NO_PINS) this.notified = [];
+    (this.notified as Pin[]).push(p);
+  }
+
+  waitOn(p: Pin): void {
+    if (this.waitedOn === NO_PINS) this.waitedOn = [];
+    (this.waitedOn as Pin[]).push(p);
+  }
 }

@@ -24,10 +24,17 @@ export function fileOp(st: StrategyReplay, ev: IndexedEvent & { file: string }, 
 
 /** File pages [lo, hi) the operation removes, as the file is now. */
 export function range(st: StrategyReplay, op: PendingOp): [number, number] {
-  const ps = st.ps;
-  const n = op.file.pageCount(ps);
-  if (op.kind === 'truncate') return [Math.ceil(op.size / ps), n];
-  return [Math.ceil(op.off / ps), Math.min(Math.floor((op.off + op.len) / ps), n)];
+  return [rangeLo(st, op), rangeHi(st, op)];
+}
+
+/** range()'s ends apart, for the hot callers (no pair allocated). */
+function rangeLo(st: StrategyReplay, op: PendingOp): number {
+  return Math.ceil((op.kind === 'truncate' ? op.size : op.off) / st.ps);
+}
+
+function rangeHi(st: StrategyReplay, op: PendingOp): number {
+  const n = op.file.pageCount(st.ps);
+  return op.kind === 'truncate' ? n : Math.min(Math.floor((op.off + op.len) / st.ps), n);
 }
 
 /** Frames of file pages [lo, hi), ascending. */
@@ -57,11 +64,12 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
   op.started = true;
   op.t0 = t;
   if (st.ignoresPins) return completeOp(st, op, t);
-  const [lo, hi] = range(st, op);
+  const lo = rangeLo(st, op);
+  const hi = rangeHi(st, op);
   const frames = framesIn(op.file, lo, hi);
   const pins = pinsOn(frames);
   for (let k = 0; k < frames.length; k++) if (frames[k]!.pinCount) op.pinnedPages++;
-  const lt = pins.filter((p) => p.req.longterm);
+  const lt = pins.length > 0 ? pins.filter((p) => p.req.longterm) : pins;
   if (lt.length > 0 && st.onTruncate(lt[0]!) === 'fail') {
     st.emit('op_failed', op.ts, op.pinnedPages * st.ps, op.link.pid ?? null, lt[0]!, op.file.name, lo,
       op.link, null, null, null, undefined, lt.map((p) => p.req.link));
@@ -78,14 +86,14 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
     } else if (st.onTruncate(p) === 'wait') {
       blocks = true;
       waits = true;
-      op.notified.push(p);
+      op.notify(p);
       const resp = st.m.notifyResponse.get(p.req.pid);
       if (resp !== undefined) st.arm(t + resp, { kind: T_RELEASE, op, pin: p });
     }
     if (blocks) {
       (p.blocking ??= []).push(op);
       op.blockers++;
-      op.waitedOn.push(p);
+      op.waitOn(p);
     }
   }
   if (waits) st.arm(t + st.opts.leaseBreakNs, { kind: T_DEADLINE, op, pin: null });
@@ -116,7 +124,8 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
 export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?: Frame[], pins?: Pin[]): void {
   const m = st.m;
   const f = op.file;
-  const [lo, hi] = range(st, op);
+  const lo = rangeLo(st, op);
+  const hi = rangeHi(st, op);
   frames ??= framesIn(f, lo, hi);
   const keep = !st.ignoresPins;
   if (keep) {
