@@ -179,7 +179,7 @@ test('a pin is settled until a frame it holds is freed or disconnected', () => {
   const b = m.fillFilePage(f, 1, null);
   const dev = m.device('d');
   const mk = (h: number) => {
-    const p = new Pin(new PinRequest(h, 1, true, true, 0, 8192, 0, 2, { index: h, type: 'pin', ts: h }), dev);
+    const p = new Pin(new PinRequest(h, 1, true, true, 0, 8192, 0, 2, { index: h, type: 'pin', ts: h }, 0), dev);
     p.takePages();
     return p;
   };

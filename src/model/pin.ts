@@ -81,6 +81,8 @@ export class PinRequest {
     readonly vpage0: number,
     readonly npages: number,
     readonly link: CauseLink,
+    /** Where addr falls in the first page (addr - vpage0 * page size): DMA offsets from it are small integers, addresses are past 2^31. */
+    readonly head: number,
   ) {}
 }
 

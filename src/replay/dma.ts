@@ -25,17 +25,17 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
   if (pin === undefined || pin.released || pin.kind === K_REFUSED || pin.dev.hung) return void st.dropped++;
   if (pin.kind === K_ODP) return odpDma(st, pin, ev);
   const ps = st.ps;
-  const start = pin.req.addr + ev.off;
-  const end = Math.min(start + ev.len, pin.req.addr + pin.req.len);
+  // Bytes from the start of the pin's first page: page i is [i * ps, (i + 1) * ps).
+  const start = pin.req.head + ev.off;
+  const end = Math.min(start + ev.len, pin.req.head + pin.req.len);
   if (pin.settled) {
     // Nothing moved under the pin: only a write into a page under writeback can matter.
     if (write && pin.wbPages) settledWrite(st, pin, ev, start, end);
     return;
   }
   let reusedB = 0, reusedI = -1, lostB = 0, lostI = -1, faultB = 0, faultI = -1, raceB = 0, raceI = -1;
-  for (let v = Math.floor(start / ps); v * ps < end; v++) {
-    const i = v - pin.req.vpage0;
-    const b = Math.min(end, (v + 1) * ps) - Math.max(start, v * ps);
+  for (let i = Math.floor(start / ps); i * ps < end; i++) {
+    const b = Math.min(end, (i + 1) * ps) - Math.max(start, i * ps);
     const mode = pin.mode(i);
     if (mode === P_FRAME) {
       const fr = pin.frame(i)!;
@@ -88,15 +88,14 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
   }
 }
 
-/** A write DMA through a settled pin: each page's frame is still its file's page, so the pin's own record says which. */
+/** A write DMA through a settled pin: each page's frame is still its file's page, so the pin's own record says which. `start`, `end`: bytes from the pin's first page. */
 function settledWrite(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, { type: 'dma' }>, start: number, end: number): void {
   const ps = st.ps;
   let raceB = 0, raceI = -1;
-  for (let v = Math.floor(start / ps); v * ps < end; v++) {
-    const i = v - pin.req.vpage0;
+  for (let i = Math.floor(start / ps); i * ps < end; i++) {
     const f = pin.file(i);
     if (f && f.writeback.size > 0 && f.writeback.has(pin.fpage(i))) {
-      raceB += Math.min(end, (v + 1) * ps) - Math.max(start, v * ps);
+      raceB += Math.min(end, (i + 1) * ps) - Math.max(start, i * ps);
       if (raceI < 0) raceI = i;
     }
   }

@@ -36,7 +36,8 @@ export class LinkCache {
       const v0 = Math.floor(ev.addr / pageSize);
       const n = Math.floor((ev.addr + ev.len - 1) / pageSize) - v0 + 1;
       this.reqIndex = ev.index;
-      this.req = new PinRequest(ev.pin, ev.pid, ev.longterm ?? false, ev.write ?? false, ev.addr, ev.len, v0, n, this.get(ev));
+      this.req = new PinRequest(ev.pin, ev.pid, ev.longterm ?? false, ev.write ?? false, ev.addr, ev.len, v0, n, this.get(ev),
+        ev.addr - v0 * pageSize);
     }
     return this.req!;
   }
