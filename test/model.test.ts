@@ -10,6 +10,7 @@ import { PageMap } from '../src/model/pagemap.js';
 import { Pin, PinRequest } from '../src/model/pin.js';
 import { StallAggregate, EXACT_LIMIT, SummaryBuilder } from '../src/analysis/summary.js';
 import { FINDING_KINDS } from '../src/replay/types.js';
+import { pinsOn } from '../src/replay/truncate.js';
 
 test('frame pools hand out the most recently freed frame first, per pool', () => {
   const p = new FramePools();
@@ -195,4 +196,28 @@ test('a pin is settled until a frame it holds is freed or disconnected', () => {
   m.hold(p3, 0, a);
   m.pools.free(a, null); // none: freed under the pins
   assert.ok(!p3.settled);
+});
+
+test('pinsOn lists each pin on the frames once, in pin event order, short lists and long alike', () => {
+  for (const count of [5, 33, 200]) {
+    const m = new Machine(4096);
+    const f = m.file('/f');
+    f.size = 4096 * count;
+    const dev = m.device('d');
+    const frames = Array.from({ length: count }, (_, i) => m.fillFilePage(f, i, null));
+    // Pins with scrambled event indices, each holding two frames (so every pin is met twice).
+    const order = Array.from({ length: count }, (_, i) => (i * 7919) % 1009); // distinct: 7919 and 1009 are coprime
+    const pins = order.map((index, k) => {
+      const p = new Pin(new PinRequest(k, 1, true, true, 0, 8192, 0, 2, { index, type: 'pin', ts: index }, 0), dev);
+      p.takePages();
+      m.hold(p, 0, frames[k]!);
+      m.hold(p, 1, frames[(k + 1) % count]!);
+      return p;
+    });
+    const got = pinsOn(frames);
+    assert.equal(got.length, count);
+    assert.deepEqual(got.map((p) => p.req.link.index), [...order].sort((a, b) => a - b), `${count} pins`);
+    assert.equal(new Set(got).size, count);
+    assert.ok(pins.every((p) => got.includes(p)));
+  }
 });

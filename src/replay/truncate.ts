@@ -57,7 +57,18 @@ export function pinsOn(frames: Frame[]): Pin[] {
     const more = fr.pinsMore;
     if (more) for (let j = 0; j < more.length; j++) set.add(more[j]!);
   }
-  return set ? [...set].sort((a, b) => a.req.link.index - b.req.link.index) : [];
+  if (!set) return [];
+  // By pin event (a pin's own index, so no ties). A short list by insertion:
+  // Array.prototype.sort copies it into a workspace first.
+  const out = [...set];
+  if (out.length > 32) return out.sort((a, b) => a.req.link.index - b.req.link.index);
+  for (let k = 1; k < out.length; k++) {
+    const p = out[k]!;
+    let j = k - 1;
+    for (; j >= 0 && out[j]!.req.link.index > p.req.link.index; j--) out[j + 1] = out[j]!;
+    out[j + 1] = p;
+  }
+  return out;
 }
 
 export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
