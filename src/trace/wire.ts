@@ -83,16 +83,6 @@ function compileDecoder(code: number): DecodeOne {
   return new Function(lines.join('\n'))() as DecodeOne;
 }
 
-/**
- * The same literal with every value null, built once per type at load: a
- * field's first value fixes how V8 stores it, and null first makes every
- * field hold any value as is (a small integer unboxed). Numbers first would
- * make the number fields doubles, each in a box of its own per event.
- */
-function primeShape(code: number): void {
-  const keys = ['type', ...LAYOUT[code]!.map((f) => f.name), 'index'];
-  new Function(`return { ${keys.map((k) => `${JSON.stringify(k)}: null`).join(', ')} };`)();
-}
 
 /**
  * The decoder's other form: the same fields written into an event object of
@@ -109,7 +99,13 @@ function compileFiller(code: number): FillOne {
   return new Function(lines.join('\n'))() as FillOne;
 }
 
-/** An event object of the type with every field null (the shape decode() gives, see primeShape). */
+/**
+ * The decoder's literal with every value null but the type. Built once per
+ * type at load, before any decode: a field's first value fixes how V8
+ * stores it, and null first makes every field hold any value as is (a small
+ * integer unboxed). Numbers first would make the number fields doubles,
+ * each in a box of its own per event. Also the object feed() refills.
+ */
 function blankEvent(code: number): Record<string, unknown> {
   const keys = ['type', ...LAYOUT[code]!.map((f) => f.name), 'index'];
   const o = new Function(`return { ${keys.map((k) => `${JSON.stringify(k)}: null`).join(', ')} };`)() as Record<string, unknown>;
@@ -118,7 +114,7 @@ function blankEvent(code: number): Record<string, unknown> {
 }
 
 const ENCODE = BODY_TYPES.map((_, code) => compileEncoder(code));
-BODY_TYPES.forEach((_, code) => primeShape(code));
+BODY_TYPES.forEach((_, code) => blankEvent(code));
 const DECODE = BODY_TYPES.map((_, code) => compileDecoder(code));
 const FILL = BODY_TYPES.map((_, code) => compileFiller(code));
 /** Encodes one event of any type with its type's encoder. */

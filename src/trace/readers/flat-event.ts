@@ -145,8 +145,6 @@ type Build = (code: number, seen: number, b: Buffer, s: Slots, strings: StringMe
 /** The builder's objects with every field null (see primeShapes). */
 type Shape = (code: number, seen: number) => object;
 
-const nullValue = () => 'null';
-
 /**
  * The generated builder: a switch over the type, then over which optional
  * fields the line gave, each case one object literal naming the required
@@ -166,10 +164,12 @@ function compileBuilder(): { build: Build; buildPlain: Build; shape: Shape; requ
       default: return `s.num[${k}]`; // numbers, and addresses (hex or not)
     }
   };
-  // The same switch twice: with the values, and with null for each (the shapes to prime).
-  const cases = (valueOf: (k: number, f: FieldSpec) => string, slot = true) => BODY_TYPES.map((type, code) => {
+  // The same switch three times: with the values and the validator's index
+  // slot, with the values alone (JSON.parse's object), and with null in
+  // every field (the shapes to prime). `index`: the slot's value, or null for none.
+  const cases = (valueOf: (k: number, f: FieldSpec) => string, index: string | null) => BODY_TYPES.map((type, code) => {
     let req = 1; // "type"
-    const fields = fieldsOf(type).map(([name, f]) => ({ name, f, bit: 1 << KEY_ID.get(name)! }));
+    const fields = fieldsOf(type).map(([name, f]) => ({ name, f, k: KEY_ID.get(name)!, bit: 1 << KEY_ID.get(name)! }));
     for (const { f, bit } of fields) if (f.required) req |= bit;
     const opt = fields.filter(({ f }) => !f.required).reduce((m, { bit }) => m | bit, 0);
     required[code] = req;
@@ -180,18 +180,18 @@ function compileBuilder(): { build: Build; buildPlain: Build; shape: Shape; requ
     const literals: string[] = [];
     for (let sub = opt; ; sub = (sub - 1) & opt) {
       const props = [`type: ${JSON.stringify(type)}`];
-      for (const { name, f, bit } of fields) if (f.required || (sub & bit) !== 0) props.push(`${JSON.stringify(name)}: ${valueOf(KEY_ID.get(name)!, f)}`);
-      if (slot) props.push(`index: ${valueOf === nullValue ? 'null' : '-1'}`);
+      for (const { name, f, k, bit } of fields) if (f.required || (sub & bit) !== 0) props.push(`${JSON.stringify(name)}: ${valueOf(k, f)}`);
+      if (index !== null) props.push(`index: ${index}`);
       literals.push(`case ${sub}: return { ${props.join(', ')} };`);
       if (sub === 0) break;
     }
     return `case ${code}: switch (seen & ${opt}) { ${literals.join(' ')} } break;`;
   }).join('\n');
-  const body = `"use strict"; return function build(code, seen, b, s, strings) { switch (code) { ${cases(value)} } };`;
+  const body = `"use strict"; return function build(code, seen, b, s, strings) { switch (code) { ${cases(value, '-1')} } };`;
   const build = new Function('V', body)(KEYS.map((k) => k.values)) as Build;
-  const plain = `"use strict"; return function buildPlain(code, seen, b, s, strings) { switch (code) { ${cases(value, false)} } };`;
+  const plain = `"use strict"; return function buildPlain(code, seen, b, s, strings) { switch (code) { ${cases(value, null)} } };`;
   const buildPlain = new Function('V', plain)(KEYS.map((k) => k.values)) as Build;
-  const shape = new Function(`"use strict"; return function shape(code, seen) { switch (code) { ${cases(nullValue)} } };`)() as Shape;
+  const shape = new Function(`"use strict"; return function shape(code, seen) { switch (code) { ${cases(() => 'null', 'null')} } };`)() as Shape;
   return { build, buildPlain, shape, required, allowed };
 }
 
