@@ -32,7 +32,6 @@ const MAX_SLOTS = Math.max(...SLOTS);
 
 type Intern = (s: string) => number;
 type EncodeOne = (ev: Record<string, unknown>, d: Float64Array, p: number, intern: Intern) => number;
-type DecodeOne = (d: Float64Array, p: number, strings: string[]) => IndexedEvent;
 
 // One generated function per type, so each reads and writes its fields at
 // fixed offsets (the validator compiles its checks the same way).
@@ -67,27 +66,12 @@ function fieldValue(spec: FieldSpec, k: number): string {
 }
 
 /**
- * One object literal per type, every field of the type in table order and
- * `index` last, an absent field undefined: all the fields are in the object
- * itself and all events of a type share one hidden class. (Adding fields one
- * by one to `{ type }` put them in a separate properties array, and every
- * number read from a Float64Array into a field of its own box.)
- */
-function compileDecoder(code: number): DecodeOne {
-  const fields = LAYOUT[code]!;
-  const props = [`type: ${JSON.stringify(BODY_TYPES[code])}`];
-  fields.forEach(({ name, spec }, k) => props.push(`${JSON.stringify(name)}: (x = d[p + ${k + 2}], ${fieldValue(spec, k)})`));
-  props.push('index: d[p + 1]');
-  const lines = ['"use strict";', `const VALUES = ${JSON.stringify(fields.map((f) => f.spec.values ?? null))};`,
-    'return function decode(d, p, strings) {', 'let x;', `return { ${props.join(', ')} };`, '};'];
-  return new Function(lines.join('\n'))() as DecodeOne;
-}
-
-
-/**
- * The decoder's other form: the same fields written into an event object of
- * the type that is reused for every event of it, for a consumer that keeps
- * nothing of an event past its handling (the replay: see WireDecoder.feed).
+ * The decoder: each field of the type written into the event object of the
+ * type that is reused for every event of it (blankEvent), for a consumer
+ * that keeps nothing of an event past its handling (the replay: see
+ * WireDecoder.feed). One object per type with every field of the type in
+ * table order and `index` last, an absent field undefined: all the fields
+ * are in the object itself and all events of a type share one hidden class.
  */
 type FillOne = (o: Record<string, unknown>, d: Float64Array, p: number, strings: string[]) => void;
 function compileFiller(code: number): FillOne {
@@ -100,11 +84,11 @@ function compileFiller(code: number): FillOne {
 }
 
 /**
- * The decoder's literal with every value null but the type. Built once per
- * type at load, before any decode: a field's first value fixes how V8
+ * The object feed() refills for events of the type: every value null but
+ * the type, before any is filled in. A field's first value fixes how V8
  * stores it, and null first makes every field hold any value as is (a small
  * integer unboxed). Numbers first would make the number fields doubles,
- * each in a box of its own per event. Also the object feed() refills.
+ * each in a box of its own.
  */
 function blankEvent(code: number): Record<string, unknown> {
   const keys = ['type', ...LAYOUT[code]!.map((f) => f.name), 'index'];
@@ -114,8 +98,6 @@ function blankEvent(code: number): Record<string, unknown> {
 }
 
 const ENCODE = BODY_TYPES.map((_, code) => compileEncoder(code));
-BODY_TYPES.forEach((_, code) => blankEvent(code));
-const DECODE = BODY_TYPES.map((_, code) => compileDecoder(code));
 const FILL = BODY_TYPES.map((_, code) => compileFiller(code));
 /** Encodes one event of any type with its type's encoder. */
 const encodeAny = switchOnType<EncodeOne>(Object.fromEntries(BODY_TYPES.map((t, code) => [t, ENCODE[code]!])),
@@ -166,11 +148,6 @@ export class WireDecoder {
   /** One event object per type, refilled for each event of it (feed). */
   private readonly scratch = BODY_TYPES.map((_, code) => blankEvent(code));
 
-  private take(batch: WireBatch): void {
-    if (batch.reset) this.strings = [];
-    for (const s of batch.strings) this.strings.push(s);
-  }
-
   /**
    * Hands the batch's events to `sink` in order, each in its type's reused
    * object: valid only during sink.feed(), which must copy what it keeps.
@@ -178,7 +155,8 @@ export class WireDecoder {
    * event: a fresh object per event was a third of a worker's allocation.
    */
   feed(batch: WireBatch, sink: EventSink): void {
-    this.take(batch);
+    if (batch.reset) this.strings = [];
+    for (const s of batch.strings) this.strings.push(s);
     const d = batch.data;
     const strings = this.strings;
     const scratch = this.scratch;
@@ -190,19 +168,5 @@ export class WireDecoder {
       sink.feed(o as unknown as IndexedEvent);
       p += SLOTS[code]!;
     }
-  }
-
-  /** The batch's events as fresh objects (for callers that keep them). */
-  decode(batch: WireBatch): IndexedEvent[] {
-    this.take(batch);
-    const d = batch.data;
-    const out = new Array<IndexedEvent>(batch.count);
-    let p = 0;
-    for (let i = 0; i < batch.count; i++) {
-      const code = d[p]!;
-      out[i] = DECODE[code]!(d, p, this.strings);
-      p += SLOTS[code]!;
-    }
-    return out;
   }
 }
