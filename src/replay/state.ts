@@ -186,10 +186,6 @@ export class StrategyReplay {
     }
   }
 
-
-
-
-
   // ---- end of trace ----
 
   finish(lastTs: number | null): void {
