@@ -19,8 +19,9 @@ const COST: Record<StrategyId, number> = {
  * strategies' machines miss the cache. Timing both threads of 1M-event
  * replays put the worker last at 3.5, and still last by 0.1-0.4 s in half
  * the runs at 3.0 (kill, fail, odp here). At 2.5 this thread replays
- * notify, kill and odp: the two that keep truncates waiting and the one
- * with its own DMA path, so the worker compiles none of that code. Of the
+ * notify, kill and odp: the two that hold truncates for a lease break and
+ * the one with its own DMA path, so the worker compiles none of the
+ * lease-break or ODP code. Of the
  * splits timed (six to twelve interleaved runs each, Nov 2026), it took
  * the least CPU (6.0-6.4 s against 6.5-7.8 s) and the least wall time.
  */
