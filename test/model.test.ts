@@ -2,7 +2,7 @@
 // space splitting, page resolution (COW), and the stall percentile rule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DRAM, FramePools, PMEM, OWNED, FREE } from '../src/model/frame.js';
+import { DRAM, FrameTable, PMEM, OWNED, FREE, NO_FRAME } from '../src/model/frame.js';
 import { TimerQueue } from '../src/model/timer.js';
 import { AddressSpace, AnonPages } from '../src/model/mm.js';
 import { Machine } from '../src/model/machine.js';
@@ -13,7 +13,7 @@ import { FINDING_KINDS } from '../src/replay/types.js';
 import { pinsOn } from '../src/replay/truncate.js';
 
 test('frame pools hand out the most recently freed frame first, per pool', () => {
-  const p = new FramePools();
+  const p = new FrameTable();
   const a = p.alloc(PMEM, null);
   const b = p.alloc(PMEM, null);
   const c = p.alloc(DRAM, null);
@@ -22,12 +22,25 @@ test('frame pools hand out the most recently freed frame first, per pool', () =>
   p.free(c, null);
   assert.equal(p.alloc(PMEM, null), b);
   assert.equal(p.alloc(PMEM, null), a);
-  assert.equal(p.alloc(PMEM, null).id, 3, 'then a fresh frame');
+  assert.equal(p.alloc(PMEM, null), 3, 'then a fresh frame');
   assert.equal(p.alloc(DRAM, null), c);
-  assert.equal(c.state, OWNED);
-  assert.equal(c.gen, 2, 'every allocation bumps the generation');
+  assert.equal(p.state(c), OWNED);
+  assert.equal(p.gen(c), 2, 'every allocation bumps the generation');
   p.free(c, null);
-  assert.equal(c.state, FREE);
+  assert.equal(p.state(c), FREE);
+  p.free(c, null);
+  assert.equal(p.freeCount(DRAM), 1, 'freeing a free frame again is a no-op');
+  // Past the table's first capacity: frames keep their records as it grows.
+  const many = Array.from({ length: 200 }, (_, i) => {
+    const f = p.alloc(i % 2 ? PMEM : DRAM, null);
+    p.setOwner(f, -1, 2 ** 35 + i, i);
+    return f;
+  });
+  many.forEach((f, i) => {
+    assert.equal(p.page(f), 2 ** 35 + i, 'a page number past 2^32 is exact');
+    assert.equal(p.pid(f), i);
+    assert.equal(p.pool(f), i % 2 ? PMEM : DRAM);
+  });
 });
 
 test('timers pop in time order, ties in arming order', () => {
@@ -62,10 +75,11 @@ test('a write fault on a private file mapping breaks COW; a read sees the file p
   as.add({ start: 0x10000, end: 0x12000, file: f, off: 0, shared: false });
   const rd = m.resolve(as, 0x10, false, true, null).frame;
   assert.equal(rd, f.pages.get(0));
-  const wr = m.resolve(as, 0x11, true, true, null).frame!;
+  const wr = m.resolve(as, 0x11, true, true, null).frame;
+  assert.notEqual(wr, NO_FRAME);
   assert.notEqual(wr, f.pages.get(1));
-  assert.equal(wr.file, null);
-  assert.equal(wr.pid, 5);
+  assert.equal(m.fileOf(wr), null);
+  assert.equal(m.frames.pid(wr), 5);
   assert.equal(m.resolve(as, 0x11, false, false, null).frame, wr, 'the copy is what the process sees now');
   m.checkInvariants();
 });
@@ -95,7 +109,7 @@ test('stall percentiles past the exact bound stay within 1.1% and do not depend 
 test('a file page map iterates exactly like a Map: first insertion order, re-set keeps the place, far pages too', () => {
   let seed = 12345;
   const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
-  const pools = new FramePools();
+  const pools = new FrameTable();
   const frames = Array.from({ length: 8 }, () => pools.alloc(DRAM, null));
   const pm = new PageMap();
   const ref = new Map<number, (typeof frames)[number]>();
@@ -111,7 +125,7 @@ test('a file page map iterates exactly like a Map: first insertion order, re-set
       ref.set(page, fr);
     }
     assert.equal(pm.size, ref.size);
-    assert.equal(pm.get(page), ref.get(page));
+    assert.equal(pm.get(page), ref.get(page) ?? NO_FRAME);
     assert.equal(pm.has(page), ref.has(page));
     if (k % 100 === 0) assert.deepEqual([...pm], [...ref]);
   }
@@ -120,7 +134,7 @@ test('a file page map iterates exactly like a Map: first insertion order, re-set
 });
 
 test('anonymous pages are found by virtual page wherever they are, in insertion order or ascending, after emptying too', () => {
-  const pools = new FramePools();
+  const pools = new FrameTable();
   const anon = new AnonPages();
   const high = 0x7f0000000000 / 4096; // a heap-number page, as user addresses give
   const low = 0x555555554000 / 4096; // another region, below the first page set
@@ -194,7 +208,7 @@ test('a pin is settled until a frame it holds is freed or disconnected', () => {
   assert.ok(!p1.settled && !p2.settled);
   const p3 = mk(3);
   m.hold(p3, 0, a);
-  m.pools.free(a, null); // none: freed under the pins
+  m.frames.free(a, null); // none: freed under the pins
   assert.ok(!p3.settled);
 });
 
@@ -214,7 +228,7 @@ test('pinsOn lists each pin on the frames once, in pin event order, short lists 
       m.hold(p, 1, frames[(k + 1) % count]!);
       return p;
     });
-    const got = pinsOn(frames);
+    const got = pinsOn(m.frames, frames);
     assert.equal(got.length, count);
     assert.deepEqual(got.map((p) => p.req.link.index), [...order].sort((a, b) => a - b), `${count} pins`);
     assert.equal(new Set(got).size, count);

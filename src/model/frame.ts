@@ -3,8 +3,13 @@
 // frames are handed out again most-recently-freed first (LIFO) so reuse
 // of a just-freed block is deterministic, as a filesystem reusing it soon
 // would be.
+//
+// A frame is a number (its pfn, in effect) into one table per machine, as
+// the kernel's struct page array is: a frame's record is 32 bytes of
+// integers, no pointers. Nine machines' frames as objects were scattered
+// over the heap, a cache miss on most page operations, and each pin stored
+// into an old frame ran the write barrier's slow path.
 import type { CauseLink } from '../replay/types.js';
-import type { FileState } from './file.js';
 import type { Pin } from './pin.js';
 
 export const FREE = 0;
@@ -16,117 +21,212 @@ export const DRAM = 0;
 export const PMEM = 1;
 export type PoolId = typeof DRAM | typeof PMEM;
 
-export class Frame {
-  state: FrameState = FREE;
-  /** Owner when OWNED: a file page (file, page) or anonymous memory of pid (file null, page = virtual page). */
-  file: FileState | null = null;
-  page = 0;
-  pid = -1;
-  /** Bumped at every allocation: a pin that saw generation g finds the frame reused when it differs. */
-  gen = 0;
-  /**
-   * Pin references holding this frame (one per pinned page), as the list
-   * [pin1, ...pinsMore]: usually none or one, so no array until a second.
-   */
-  pinCount = 0;
-  pin1: Pin | null = null;
-  pinsMore: Pin[] | null = null;
-  /** Long-term pin references among them. */
-  ltPins = 0;
-  /** The event that freed (or disconnected) the frame last, and the one that reused it, while pins were on it. */
-  freedBy: CauseLink | null = null;
-  reusedBy: CauseLink | null = null;
-  /** True while on its pool's free stack. */
-  inFreeStack = false;
-  constructor(readonly id: number, readonly pool: PoolId) {}
+/** "No frame", where a frame number is expected. */
+export const NO_FRAME = -1;
 
-  addPin(p: Pin): void {
-    if (this.pinCount === 0) this.pin1 = p;
-    else (this.pinsMore ??= []).push(p);
-    this.pinCount++;
+/**
+ * A frame's record: STRIDE int32s, 32 bytes (two frames per cache line).
+ * F_META packs the state (bits 0-1), the pool (bit 2) and the long-term
+ * pin references (bits 3 and up); page and pid, which pass 2^32 (a virtual
+ * page of anonymous memory), are split in low and high words.
+ */
+const F_META = 0;
+/**
+ * Bumped at every allocation: a pin that saw generation g finds the frame
+ * reused when it differs (an int32 that wraps after 2^32 allocations of one
+ * frame, which only equality reads).
+ */
+const F_GEN = 1;
+/** Owner when OWNED: page `page` of file id `file`, or anonymous memory of `pid` (file -1, page = virtual page). */
+const F_FILE = 2;
+const F_PAGE_LO = 3;
+const F_PAGE_HI = 4;
+const F_PID_LO = 5;
+const F_PID_HI = 6;
+/** Pin references holding the frame (one per pinned page). */
+const F_PINS = 7;
+const STRIDE = 8;
+const STATE_MASK = 3;
+const POOL_BIT = 4;
+const LT_ONE = 8;
+const WORD = 2 ** 32;
+
+export class FrameTable {
+  private rec = new Int32Array(STRIDE * 64);
+  /** Frames made so far (ids 0 .. count-1). */
+  count = 0;
+  /** Pins holding each frame, as [pin1, ...pinsMore]: usually none or one, so no array until a second. */
+  private readonly pin1: (Pin | null)[] = [];
+  private readonly pinsMore: (Pin[] | null)[] = [];
+  /** The event that freed (or disconnected) each frame last, and the one that reused it, while pins were on it. */
+  private readonly freedLinks: (CauseLink | null)[] = [];
+  private readonly reusedLinks: (CauseLink | null)[] = [];
+  private readonly stacks: [number[], number[]] = [[], []];
+
+  state(f: number): FrameState {
+    return (this.rec[f * STRIDE + F_META]! & STATE_MASK) as FrameState;
   }
 
-  /** Removes one reference of `p`: the last reference takes its place (the list's order is part of the replay's determinism). */
-  removePin(p: Pin): void {
-    const more = this.pinsMore;
-    let k = 0;
-    if (this.pin1 !== p) {
-      const j = more ? more.indexOf(p) : -1;
-      if (j < 0) return;
-      k = j + 1;
-    }
-    if (this.pinCount === 1) this.pin1 = null;
-    else {
-      const last = more!.pop()!;
-      if (k === 0) this.pin1 = last;
-      else if (k - 1 < more!.length) more![k - 1] = last;
-    }
-    this.pinCount--;
+  pool(f: number): PoolId {
+    return (this.rec[f * STRIDE + F_META]! & POOL_BIT ? PMEM : DRAM);
   }
 
-  /** The references, in order (for the rare paths: truncates, migration, checks). */
-  holders(): Pin[] {
-    if (this.pinCount === 0) return [];
-    return this.pinsMore && this.pinsMore.length ? [this.pin1!, ...this.pinsMore] : [this.pin1!];
+  private setState(k: number, s: FrameState): void {
+    this.rec[k + F_META] = (this.rec[k + F_META]! & ~STATE_MASK) | s;
   }
-}
 
-/** The frame stops being what its pins saw: their DMA must look page by page again. */
-function unsettle(f: Frame): void {
-  if (f.pinCount === 0) return;
-  f.pin1!.unsettle();
-  const more = f.pinsMore;
-  if (more) for (let k = 0; k < more.length; k++) more[k]!.unsettle();
-}
+  gen(f: number): number {
+    return this.rec[f * STRIDE + F_GEN]!;
+  }
 
-export class FramePools {
-  readonly all: Frame[] = [];
-  private readonly stacks: [Frame[], Frame[]] = [[], []];
+  /** The owning file's id (FileState.id), -1 when anonymous or not owned. */
+  fileId(f: number): number {
+    return this.rec[f * STRIDE + F_FILE]!;
+  }
+
+  page(f: number): number {
+    const k = f * STRIDE;
+    return this.rec[k + F_PAGE_HI]! * WORD + (this.rec[k + F_PAGE_LO]! >>> 0);
+  }
+
+  pid(f: number): number {
+    const k = f * STRIDE;
+    return this.rec[k + F_PID_HI]! * WORD + (this.rec[k + F_PID_LO]! >>> 0);
+  }
+
+  pinCount(f: number): number {
+    return this.rec[f * STRIDE + F_PINS]!;
+  }
+
+  ltPins(f: number): number {
+    return this.rec[f * STRIDE + F_META]! >> 3;
+  }
+
+  freedBy(f: number): CauseLink | null {
+    return this.freedLinks[f]!;
+  }
+
+  reusedBy(f: number): CauseLink | null {
+    return this.reusedLinks[f]!;
+  }
+
+  /** The frame now holds page `page` of file `fileId` (-1: anonymous memory of `pid`). */
+  setOwner(f: number, fileId: number, page: number, pid: number): void {
+    const k = f * STRIDE;
+    this.rec[k + F_FILE] = fileId;
+    this.rec[k + F_PAGE_LO] = page % WORD;
+    this.rec[k + F_PAGE_HI] = Math.floor(page / WORD);
+    this.rec[k + F_PID_LO] = pid % WORD;
+    this.rec[k + F_PID_HI] = Math.floor(pid / WORD);
+  }
 
   /** Takes the most recently freed frame of the pool, else a fresh one. */
-  alloc(pool: PoolId, by: CauseLink | null): Frame {
-    const stack = this.stacks[pool];
-    let f = stack.pop();
-    if (f) f.inFreeStack = false;
-    else {
-      f = new Frame(this.all.length, pool);
-      this.all.push(f);
+  alloc(pool: PoolId, by: CauseLink | null): number {
+    const f = this.stacks[pool].pop() ?? this.make(pool);
+    const k = f * STRIDE;
+    this.rec[k + F_GEN]++;
+    this.setState(k, OWNED);
+    // Who reused a frame matters only to a pin still on it (its DMA names it).
+    if (this.rec[k + F_PINS]! > 0) this.reusedLinks[f] = by;
+    return f;
+  }
+
+  private make(pool: PoolId): number {
+    const f = this.count++;
+    if (this.count * STRIDE > this.rec.length) {
+      const bigger = new Int32Array(this.rec.length * 2);
+      bigger.set(this.rec);
+      this.rec = bigger;
     }
-    f.gen++;
-    f.state = OWNED;
-    // Who reused or freed a frame matters only to a pin still on it (its
-    // DMA names them); skipping the store otherwise spares a write barrier
-    // per page into a long-lived frame.
-    if (f.pinCount > 0) f.reusedBy = by;
+    const k = f * STRIDE;
+    this.rec[k + F_META] = pool === PMEM ? POOL_BIT : 0;
+    this.rec[k + F_FILE] = -1;
+    this.rec[k + F_PID_LO] = -1;
+    this.rec[k + F_PID_HI] = -1;
+    this.pin1.push(null);
+    this.pinsMore.push(null);
+    this.freedLinks.push(null);
+    this.reusedLinks.push(null);
     return f;
   }
 
   /** Gives a frame back to its pool (it may still be referenced by pins under `none`). */
-  free(f: Frame, by: CauseLink | null): void {
-    if (f.inFreeStack) return;
-    unsettle(f);
-    f.state = FREE;
-    f.file = null;
-    f.pid = -1;
-    if (by && f.pinCount > 0) f.freedBy = by;
-    f.inFreeStack = true;
-    this.stacks[f.pool].push(f);
+  free(f: number, by: CauseLink | null): void {
+    const k = f * STRIDE;
+    if ((this.rec[k + F_META]! & STATE_MASK) === FREE) return;
+    this.leave(f, by);
+    this.setState(k, FREE);
+    this.stacks[this.rec[k + F_META]! & POOL_BIT ? PMEM : DRAM].push(f);
   }
 
   /** The file or process lets go of the frame; pins keep it alive, disconnected. */
-  disconnect(f: Frame, by: CauseLink | null): void {
-    unsettle(f);
-    f.state = DISCONNECTED;
-    f.file = null;
-    f.pid = -1;
-    if (by && f.pinCount > 0) f.freedBy = by;
+  disconnect(f: number, by: CauseLink | null): void {
+    this.leave(f, by);
+    this.setState(f * STRIDE, DISCONNECTED);
+  }
+
+  /** The owner goes: the frame stops being what its pins saw, so their DMA must look page by page again. */
+  private leave(f: number, by: CauseLink | null): void {
+    const k = f * STRIDE;
+    this.rec[k + F_FILE] = -1;
+    this.rec[k + F_PID_LO] = -1;
+    this.rec[k + F_PID_HI] = -1;
+    if (this.rec[k + F_PINS] === 0) return;
+    if (by) this.freedLinks[f] = by;
+    this.pin1[f]!.unsettle();
+    const more = this.pinsMore[f];
+    if (more) for (let j = 0; j < more.length; j++) more[j]!.unsettle();
+  }
+
+  addPin(f: number, p: Pin, longterm: boolean): void {
+    const k = f * STRIDE;
+    if (this.rec[k + F_PINS] === 0) this.pin1[f] = p;
+    else (this.pinsMore[f] ??= []).push(p);
+    this.rec[k + F_PINS]++;
+    if (longterm) this.rec[k + F_META] += LT_ONE;
+  }
+
+  /** Removes one reference of `p`: the last reference takes its place (the list's order is part of the replay's determinism). */
+  removePin(f: number, p: Pin, longterm: boolean): void {
+    const k = f * STRIDE;
+    const more = this.pinsMore[f];
+    let at = 0;
+    if (this.pin1[f] !== p) {
+      const j = more ? more.indexOf(p) : -1;
+      if (j < 0) return;
+      at = j + 1;
+    }
+    if (this.rec[k + F_PINS] === 1) this.pin1[f] = null;
+    else {
+      const last = more!.pop()!;
+      if (at === 0) this.pin1[f] = last;
+      else if (at - 1 < more!.length) more![at - 1] = last;
+    }
+    this.rec[k + F_PINS]--;
+    if (longterm) this.rec[k + F_META] -= LT_ONE;
+  }
+
+  /** The pins holding the frame, in order (for the rare paths: truncates, migration, checks). */
+  holders(f: number): Pin[] {
+    if (this.rec[f * STRIDE + F_PINS] === 0) return [];
+    const more = this.pinsMore[f];
+    return more && more.length ? [this.pin1[f]!, ...more] : [this.pin1[f]!];
+  }
+
+  /** The frame's first holder, with holders() for the rest (pinsOn reads them without a copy). */
+  firstHolder(f: number): Pin | null {
+    return this.pin1[f]!;
+  }
+
+  moreHolders(f: number): Pin[] | null {
+    return this.pinsMore[f]!;
   }
 
   freeCount(pool: PoolId): number {
     return this.stacks[pool].length;
   }
 
-  stackOf(pool: PoolId): readonly Frame[] {
+  stackOf(pool: PoolId): readonly number[] {
     return this.stacks[pool];
   }
 }

@@ -5,14 +5,15 @@
 import type { CauseLink } from '../replay/types.js';
 import { DeviceState } from './device.js';
 import { FileState } from './file.js';
-import { DISCONNECTED, DRAM, FREE, FramePools, OWNED, PMEM, type Frame } from './frame.js';
+import { DISCONNECTED, DRAM, FREE, FrameTable, NO_FRAME, OWNED, PMEM } from './frame.js';
 import { AddressSpace, type Mapping } from './mm.js';
 import { LivePins } from './live-pins.js';
 import { P_FRAME, type Pin } from './pin.js';
 
 /** Where a virtual page leads now (filled by Machine.resolve, reused to avoid allocation). */
 export interface Resolved {
-  frame: Frame | null;
+  /** The frame, NO_FRAME when none. */
+  frame: number;
   /** The file page, when the page is (still) the file's. */
   file: FileState | null;
   fpage: number;
@@ -24,8 +25,10 @@ export interface Resolved {
 const NO_DEVICE = '';
 
 export class Machine {
-  readonly pools = new FramePools();
+  readonly frames = new FrameTable();
   readonly files = new Map<string, FileState>();
+  /** Every file this machine made, by FileState.id (a frame names its file by id). */
+  readonly fileById: FileState[] = [];
   readonly spaces = new Map<number, AddressSpace>();
   readonly pins = new LivePins();
   /** Some process was killed and its exit dropped: pins the trace released may still be here, by handle. */
@@ -40,7 +43,7 @@ export class Machine {
   pinnedPages = 0;
   /** DAX blocks a file gave up that pins still hold (gauge). */
   leakedPages = 0;
-  readonly r: Resolved = { frame: null, file: null, fpage: 0, map: null, pastEof: false };
+  readonly r: Resolved = { frame: NO_FRAME, file: null, fpage: 0, map: null, pastEof: false };
 
   constructor(readonly pageSize: number) {}
 
@@ -56,12 +59,21 @@ export class Machine {
 
   /** A file used without a declaration is a page-cache file of size 0. */
   file(name: string): FileState {
-    let f = this.files.get(name);
-    if (!f) {
-      f = new FileState(this.files.size, name, false, false);
-      this.files.set(name, f);
-    }
+    return this.files.get(name) ?? this.newFile(name, false, false);
+  }
+
+  /** Makes (or declares again, replacing the old one) the file `name`. */
+  newFile(name: string, dax: boolean, shmem: boolean): FileState {
+    const f = new FileState(this.fileById.length, name, dax, shmem);
+    this.fileById.push(f);
+    this.files.set(name, f);
     return f;
+  }
+
+  /** The file owning frame `fr`, null when anonymous or not owned. */
+  fileOf(fr: number): FileState | null {
+    const id = this.frames.fileId(fr);
+    return id < 0 ? null : this.fileById[id]!;
   }
 
   space(pid: number): AddressSpace {
@@ -74,22 +86,18 @@ export class Machine {
   }
 
   /** Allocates storage for file page `page` (a write, a fault on a hole). */
-  fillFilePage(f: FileState, page: number, by: CauseLink | null): Frame {
-    const fr = this.pools.alloc(f.pool, by);
-    fr.file = f;
-    fr.page = page;
-    fr.pid = -1;
+  fillFilePage(f: FileState, page: number, by: CauseLink | null): number {
+    const fr = this.frames.alloc(f.pool, by);
+    this.frames.setOwner(fr, f.id, page, -1);
     f.pages.set(page, fr);
     return fr;
   }
 
-  anonFrame(as: AddressSpace, vpage: number, by: CauseLink | null): Frame {
+  anonFrame(as: AddressSpace, vpage: number, by: CauseLink | null): number {
     let fr = as.anon.get(vpage);
-    if (!fr) {
-      fr = this.pools.alloc(DRAM, by);
-      fr.file = null;
-      fr.page = vpage;
-      fr.pid = as.pid;
+    if (fr === undefined) {
+      fr = this.frames.alloc(DRAM, by);
+      this.frames.setOwner(fr, -1, vpage, as.pid);
       as.anon.set(vpage, fr);
     }
     return fr;
@@ -99,11 +107,11 @@ export class Machine {
    * Resolves virtual page `vpage` of `as` as a page fault would. With
    * `fault`, missing pages are filled: anonymous memory, a private copy
    * when `write` hits a MAP_PRIVATE file page (COW), storage for a hole
-   * inside EOF. Without it, missing pages stay null.
+   * inside EOF. Without it, missing pages stay NO_FRAME.
    */
   resolve(as: AddressSpace | undefined, vpage: number, write: boolean, fault: boolean, by: CauseLink | null): Resolved {
     const r = this.r;
-    r.frame = null;
+    r.frame = NO_FRAME;
     r.file = null;
     r.fpage = 0;
     r.pastEof = false;
@@ -112,13 +120,13 @@ export class Machine {
     r.map = m;
     if (!m || !as) return r;
     if (!m.file) {
-      r.frame = fault ? this.anonFrame(as, vpage, by) : (as.anon.get(vpage) ?? null);
+      r.frame = fault ? this.anonFrame(as, vpage, by) : (as.anon.get(vpage) ?? NO_FRAME);
       return r;
     }
     const fpage = Math.floor((m.off + (va - m.start)) / this.pageSize);
     if (!m.shared) {
       const copy = as.anon.get(vpage);
-      if (copy) {
+      if (copy !== undefined) {
         r.frame = copy;
         return r;
       }
@@ -134,17 +142,16 @@ export class Machine {
     }
     r.file = m.file;
     r.fpage = fpage;
-    let fr = m.file.pages.get(fpage) ?? null;
-    if (!fr && fault) fr = this.fillFilePage(m.file, fpage, by);
+    let fr = m.file.pages.get(fpage);
+    if (fr === NO_FRAME && fault) fr = this.fillFilePage(m.file, fpage, by);
     r.frame = fr;
     return r;
   }
 
   /** A pin takes a reference on the frame behind one of its pages. */
-  hold(pin: Pin, i: number, fr: Frame): void {
-    pin.holdFrame(i, fr);
-    fr.addPin(pin);
-    if (pin.req.longterm) fr.ltPins++;
+  hold(pin: Pin, i: number, fr: number): void {
+    pin.holdFrame(i, fr, this.frames.gen(fr));
+    this.frames.addPin(fr, pin, pin.req.longterm);
     pin.refPages++;
     this.pinnedPages++;
   }
@@ -152,15 +159,15 @@ export class Machine {
   /** Drops the pin's reference on page i; a disconnected frame nobody holds goes back to its pool. */
   drop(pin: Pin, i: number): void {
     const fr = pin.frame(i);
-    if (!fr || pin.mode(i) !== P_FRAME) return;
-    fr.removePin(pin);
-    if (pin.req.longterm) fr.ltPins--;
-    pin.setFrame(i, null);
+    if (fr === NO_FRAME || pin.mode(i) !== P_FRAME) return;
+    const t = this.frames;
+    t.removePin(fr, pin, pin.req.longterm);
+    pin.setFrame(i, NO_FRAME);
     pin.refPages--;
     this.pinnedPages--;
-    if (fr.state === DISCONNECTED && fr.pinCount === 0) {
-      if (fr.pool === PMEM) this.leakedPages--;
-      this.pools.free(fr, null);
+    if (t.state(fr) === DISCONNECTED && t.pinCount(fr) === 0) {
+      if (t.pool(fr) === PMEM) this.leakedPages--;
+      t.free(fr, null);
     }
   }
 
@@ -173,65 +180,76 @@ export class Machine {
    * The owner lets go of a frame. `keepPinned`: a frame pins hold becomes
    * disconnected (pin's world); otherwise it is freed at once (`none`).
    */
-  release(fr: Frame, by: CauseLink | null, keepPinned: boolean): void {
-    if (keepPinned && fr.pinCount > 0) {
-      this.pools.disconnect(fr, by);
-      if (fr.pool === PMEM) this.leakedPages++;
+  release(fr: number, by: CauseLink | null, keepPinned: boolean): void {
+    const t = this.frames;
+    if (keepPinned && t.pinCount(fr) > 0) {
+      t.disconnect(fr, by);
+      if (t.pool(fr) === PMEM) this.leakedPages++;
     } else {
-      this.pools.free(fr, by);
+      t.free(fr, by);
     }
   }
 
   /** The invariants of the model; throws on the first broken one. */
   checkInvariants(): void {
-    const seenOwned = new Set<Frame>();
+    const t = this.frames;
+    const seenOwned = new Set<number>();
     for (const f of this.files.values()) {
+      if (this.fileById[f.id] !== f) throw new Error(`file ${f.name}: not its id's file`);
       for (const [p, fr] of f.pages) {
-        if (fr.state !== OWNED || fr.file !== f || fr.page !== p) throw new Error(`file ${f.name} page ${p}: frame ${fr.id} not owned by it`);
-        if (seenOwned.has(fr)) throw new Error(`frame ${fr.id} owned twice`);
+        if (t.state(fr) !== OWNED || t.fileId(fr) !== f.id || t.page(fr) !== p) throw new Error(`file ${f.name} page ${p}: frame ${fr} not owned by it`);
+        if (seenOwned.has(fr)) throw new Error(`frame ${fr} owned twice`);
         seenOwned.add(fr);
       }
     }
     for (const as of this.spaces.values()) {
       for (const [vp, fr] of as.anon.entries()) {
         if (!as.find(vp * this.pageSize)) throw new Error(`pid ${as.pid} page ${vp}: anonymous frame outside every mapping`);
-        if (fr.state !== OWNED || fr.file !== null || fr.pid !== as.pid || fr.page !== vp) throw new Error(`pid ${as.pid} page ${vp}: frame ${fr.id} not its anonymous memory`);
-        if (seenOwned.has(fr)) throw new Error(`frame ${fr.id} owned twice`);
+        if (t.state(fr) !== OWNED || t.fileId(fr) !== -1 || t.pid(fr) !== as.pid || t.page(fr) !== vp) throw new Error(`pid ${as.pid} page ${vp}: frame ${fr} not its anonymous memory`);
+        if (seenOwned.has(fr)) throw new Error(`frame ${fr} owned twice`);
         seenOwned.add(fr);
       }
     }
-    const refs = new Map<Frame, number>();
+    const refs = new Map<number, number>();
     let pinned = 0;
     for (const pin of this.pins.values()) {
       if (pin.refPages < 0) throw new Error(`pin ${pin.req.handle}: negative page count`);
       for (let i = 0; i < pin.req.npages; i++) {
         const fr = pin.frame(i);
-        if (fr && pin.mode(i) === P_FRAME) {
+        if (fr !== NO_FRAME && pin.mode(i) === P_FRAME) {
           refs.set(fr, (refs.get(fr) ?? 0) + 1);
           pinned++;
         }
       }
     }
     if (pinned !== this.pinnedPages) throw new Error(`pinned pages ${this.pinnedPages} != ${pinned} referenced`);
-    let leaked = 0;
-    for (const fr of this.pools.all) {
-      const holders = fr.holders();
-      if (holders.length !== fr.pinCount) throw new Error(`frame ${fr.id}: ${holders.length} holders listed, count ${fr.pinCount}`);
-      if (fr.ltPins < 0 || fr.ltPins > fr.pinCount) throw new Error(`frame ${fr.id}: long-term pin count ${fr.ltPins}`);
-      if (holders.filter((p) => p.req.longterm).length !== fr.ltPins) throw new Error(`frame ${fr.id}: long-term pin count ${fr.ltPins} but ${holders.filter((p) => p.req.longterm).length} listed`);
-      if ((refs.get(fr) ?? 0) !== fr.pinCount) throw new Error(`frame ${fr.id}: ${fr.pinCount} pin refs recorded, ${refs.get(fr) ?? 0} held`);
-      const states = (fr.state === OWNED ? 1 : 0) + (fr.state === DISCONNECTED ? 1 : 0) + (fr.state === FREE ? 1 : 0);
-      if (states !== 1) throw new Error(`frame ${fr.id}: state ${fr.state}`);
-      if (fr.state === OWNED && !seenOwned.has(fr)) throw new Error(`frame ${fr.id}: owned but no file or process maps it`);
-      if (fr.state !== OWNED && seenOwned.has(fr)) throw new Error(`frame ${fr.id}: not owned but mapped`);
-      if (fr.state === FREE && !fr.inFreeStack) throw new Error(`frame ${fr.id}: free but not in its pool`);
-      if (fr.state !== FREE && fr.inFreeStack) throw new Error(`frame ${fr.id}: in the pool but ${fr.state}`);
-      if (fr.state === DISCONNECTED && fr.pinCount === 0) throw new Error(`frame ${fr.id}: disconnected and unpinned (leaked for good)`);
-      if (fr.state === DISCONNECTED && fr.pool === PMEM) leaked++;
-    }
+    const inPool = new Set<number>();
     for (const pool of [DRAM, PMEM] as const) {
-      const st = this.pools.stackOf(pool);
+      const st = t.stackOf(pool);
+      for (const fr of st) {
+        if (t.pool(fr) !== pool) throw new Error(`frame ${fr} in the other pool's free stack`);
+        inPool.add(fr);
+      }
       if (new Set(st).size !== st.length) throw new Error('a frame is twice in a free pool');
+    }
+    let leaked = 0;
+    for (let fr = 0; fr < t.count; fr++) {
+      const holders = t.holders(fr);
+      const count = t.pinCount(fr);
+      const lt = t.ltPins(fr);
+      const state = t.state(fr);
+      if (holders.length !== count) throw new Error(`frame ${fr}: ${holders.length} holders listed, count ${count}`);
+      if (lt < 0 || lt > count) throw new Error(`frame ${fr}: long-term pin count ${lt}`);
+      if (holders.filter((p) => p.req.longterm).length !== lt) throw new Error(`frame ${fr}: long-term pin count ${lt} but ${holders.filter((p) => p.req.longterm).length} listed`);
+      if ((refs.get(fr) ?? 0) !== count) throw new Error(`frame ${fr}: ${count} pin refs recorded, ${refs.get(fr) ?? 0} held`);
+      if (state !== OWNED && state !== DISCONNECTED && state !== FREE) throw new Error(`frame ${fr}: state ${state}`);
+      if (state === OWNED && !seenOwned.has(fr)) throw new Error(`frame ${fr}: owned but no file or process maps it`);
+      if (state !== OWNED && seenOwned.has(fr)) throw new Error(`frame ${fr}: not owned but mapped`);
+      if (state === FREE && !inPool.has(fr)) throw new Error(`frame ${fr}: free but not in its pool`);
+      if (state !== FREE && inPool.has(fr)) throw new Error(`frame ${fr}: in the pool but ${state}`);
+      if (state !== OWNED && (t.fileId(fr) !== -1 || t.pid(fr) !== -1)) throw new Error(`frame ${fr}: ${state} but still names an owner`);
+      if (state === DISCONNECTED && count === 0) throw new Error(`frame ${fr}: disconnected and unpinned (leaked for good)`);
+      if (state === DISCONNECTED && t.pool(fr) === PMEM) leaked++;
     }
     if (leaked !== this.leakedPages) throw new Error(`leaked pages ${this.leakedPages} != ${leaked}`);
   }

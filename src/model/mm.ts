@@ -2,7 +2,6 @@
 // or anonymous memory, and the anonymous frames (anonymous memory and
 // private COW copies of file pages) keyed by virtual page.
 import type { FileState } from './file.js';
-import type { Frame } from './frame.js';
 import type { CauseLink } from '../replay/types.js';
 
 export interface Mapping {
@@ -18,7 +17,7 @@ export interface Mapping {
 export class AddressSpace {
   /** Sorted by start, non-overlapping. */
   readonly maps: Mapping[] = [];
-  /** Virtual page -> frame of anonymous memory or a private copy of a file page. */
+  /** Virtual page -> frame (number) of anonymous memory or a private copy of a file page. */
   readonly anon = new AnonPages();
   /** The last munmap (why an ODP fault on an unmapped address happened). */
   unmappedBy: CauseLink | null = null;
@@ -71,18 +70,18 @@ export class AddressSpace {
  * inline. (Only speed depends on the base: any page maps to one key.)
  */
 export class AnonPages {
-  private readonly byOffset = new Map<number, Frame>();
+  private readonly byOffset = new Map<number, number>();
   private base = 0;
 
   get size(): number {
     return this.byOffset.size;
   }
 
-  get(vpage: number): Frame | undefined {
+  get(vpage: number): number | undefined {
     return this.byOffset.get(vpage - this.base);
   }
 
-  set(vpage: number, fr: Frame): void {
+  set(vpage: number, fr: number): void {
     if (this.byOffset.size === 0) this.base = vpage;
     this.byOffset.set(vpage - this.base, fr);
   }
@@ -107,8 +106,8 @@ export class AnonPages {
   }
 
   /** [virtual page, frame] pairs, in insertion order. */
-  entries(): [number, Frame][] {
-    const out: [number, Frame][] = [];
+  entries(): [number, number][] {
+    const out: [number, number][] = [];
     for (const [k, fr] of this.byOffset) out.push([k + this.base, fr]);
     return out;
   }

@@ -3,10 +3,12 @@
 // is several times cheaper than a Map there. It still iterates in Map
 // order (first insertion of each page, re-setting a page keeps its place),
 // because the order frames are released in decides which is reused first.
-import type { Frame } from './frame.js';
+// Frames are numbers (frame.ts): a hole or a removed page reads as
+// undefined or NO_FRAME, and the array holds no pointers.
+import { NO_FRAME } from './frame.js';
 
 export class PageMap {
-  private readonly slots: (Frame | undefined)[] = [];
+  private readonly slots: number[] = [];
   /** Insertion number of each present page (Map order). */
   private readonly seq: number[] = [];
   private next = 0;
@@ -16,16 +18,18 @@ export class PageMap {
     return this.count;
   }
 
-  get(page: number): Frame | undefined {
-    return this.slots[page];
+  /** The frame of `page`, NO_FRAME when none. */
+  get(page: number): number {
+    const fr = this.slots[page];
+    return fr === undefined ? NO_FRAME : fr;
   }
 
   has(page: number): boolean {
-    return this.slots[page] !== undefined;
+    return this.get(page) !== NO_FRAME;
   }
 
-  set(page: number, fr: Frame): void {
-    if (this.slots[page] === undefined) {
+  set(page: number, fr: number): void {
+    if (!this.has(page)) {
       this.count++;
       this.seq[page] = this.next++;
     }
@@ -33,44 +37,44 @@ export class PageMap {
   }
 
   delete(page: number): boolean {
-    if (this.slots[page] === undefined) return false;
-    this.slots[page] = undefined;
+    if (!this.has(page)) return false;
+    this.slots[page] = NO_FRAME;
     this.count--;
     return true;
   }
 
   /** Frames of pages [lo, hi), ascending, appended to `out`: by index over the range, or over what is held when that is less. */
-  framesIn(lo: number, hi: number, out: Frame[]): void {
+  framesIn(lo: number, hi: number, out: number[]): void {
     const slots = this.slots;
     const end = Math.min(hi, slots.length);
     if (end - lo <= 4 * this.count + 64) {
       for (let p = lo; p < end; p++) {
         const fr = slots[p];
-        if (fr !== undefined) out.push(fr);
+        if (fr !== undefined && fr !== NO_FRAME) out.push(fr);
       }
     } else {
       // A sparse file: forEach skips holes, in index order.
       slots.forEach((fr, p) => {
-        if (fr !== undefined && p >= lo && p < end) out.push(fr);
+        if (fr !== NO_FRAME && p >= lo && p < end) out.push(fr);
       });
     }
   }
 
   /** [page, frame] pairs in insertion order. */
-  entries(): [number, Frame][] {
-    const out: [number, Frame][] = [];
+  entries(): [number, number][] {
+    const out: [number, number][] = [];
     // forEach skips holes, so a sparse (far-offset) file costs what it holds.
     this.slots.forEach((fr, p) => {
-      if (fr !== undefined) out.push([p, fr]);
+      if (fr !== NO_FRAME) out.push([p, fr]);
     });
     return out.sort((a, b) => this.seq[a[0]]! - this.seq[b[0]]!);
   }
 
-  values(): Frame[] {
+  values(): number[] {
     return this.entries().map((e) => e[1]);
   }
 
-  [Symbol.iterator](): Iterator<[number, Frame]> {
+  [Symbol.iterator](): Iterator<[number, number]> {
     return this.entries()[Symbol.iterator]();
   }
 }

@@ -4,7 +4,7 @@
 import type { CauseLink } from '../replay/types.js';
 import type { DeviceState } from './device.js';
 import type { FileState } from './file.js';
-import type { Frame } from './frame.js';
+import { NO_FRAME } from './frame.js';
 import type { PendingOp } from './pending.js';
 
 /** What a pinned page points at now. */
@@ -50,7 +50,7 @@ const NO_PAGES: never[] = [];
 
 /**
  * A pinned page's record, four slots in Pin.pages: the frame held (or
- * remembered), its generation when pinned and what the page points at now
+ * remembered; NO_FRAME when none), its generation when pinned and what the page points at now
  * (gen * 4 + P_*, one slot), and the file page it was (file null:
  * anonymous memory or a private copy). One array for all of them: a pin is
  * one allocation of records, and a page's record shares a cache line.
@@ -101,7 +101,7 @@ export class Pin {
    */
   private bits = K_PIN | B_SETTLED;
   /** Per-page records (PG_*), allocated only for a pin that takes pages (an ODP mirror or a refused pin has none). */
-  pages: (Frame | FileState | number | null)[] = NO_PAGES;
+  pages: (FileState | number | null)[] = NO_PAGES;
   /** The event that redirected or revoked pages of this pin. */
   redirectedBy: CauseLink | null = null;
   leaks: Leak[] | null = null;
@@ -198,9 +198,9 @@ export class Pin {
   takePages(): void {
     // Sized once and filled by a loop: no builtin call, no growth as push would allocate.
     const n = this.req.npages * PG_STRIDE;
-    const pages = new Array<Frame | FileState | number | null>(n);
+    const pages = new Array<FileState | number | null>(n);
     for (let k = 0; k < n; k += PG_STRIDE) {
-      pages[k + PG_FRAME] = null;
+      pages[k + PG_FRAME] = NO_FRAME;
       pages[k + PG_GENMODE] = P_ABSENT;
       pages[k + PG_FILE] = null;
       pages[k + PG_FPAGE] = 0;
@@ -208,12 +208,13 @@ export class Pin {
     this.pages = pages;
   }
 
-  /** The frame page i holds, or remembers after a redirect or revoke (null: none). */
-  frame(i: number): Frame | null {
-    return (this.pages[i * PG_STRIDE + PG_FRAME] as Frame | null | undefined) ?? null;
+  /** The frame page i holds, or remembers after a redirect or revoke (NO_FRAME: none). */
+  frame(i: number): number {
+    const fr = this.pages[i * PG_STRIDE + PG_FRAME] as number | undefined;
+    return fr === undefined ? NO_FRAME : fr;
   }
 
-  setFrame(i: number, fr: Frame | null): void {
+  setFrame(i: number, fr: number): void {
     this.pages[i * PG_STRIDE + PG_FRAME] = fr;
   }
 
@@ -236,11 +237,11 @@ export class Pin {
     this.pages[k] = x - (x & MODE_BITS) + mode;
   }
 
-  /** Page i holds frame `fr`, as it is now. */
-  holdFrame(i: number, fr: Frame): void {
+  /** Page i holds frame `fr`, of generation `gen`. */
+  holdFrame(i: number, fr: number, gen: number): void {
     const k = i * PG_STRIDE;
     this.pages[k + PG_FRAME] = fr;
-    this.pages[k + PG_GENMODE] = fr.gen * (MODE_BITS + 1) + P_FRAME;
+    this.pages[k + PG_GENMODE] = gen * (MODE_BITS + 1) + P_FRAME;
   }
 
   /** The file page i was when pinned (null: anonymous memory or a private copy). */

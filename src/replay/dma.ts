@@ -4,7 +4,7 @@
 // invalidation must wait for).
 import type { IndexedEvent } from '../trace/events.js';
 import type { FileState } from '../model/file.js';
-import { OWNED } from '../model/frame.js';
+import { NO_FRAME, OWNED } from '../model/frame.js';
 import { K_ODP, K_REFUSED, P_DUMMY, P_FRAME, P_REVOKED, type Pin } from '../model/pin.js';
 import type { StrategyReplay } from './state.js';
 import type { CauseLink } from './types.js';
@@ -33,17 +33,18 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
     if (write && pin.wbPages) settledWrite(st, pin, ev, start, end);
     return;
   }
+  const t = st.m.frames;
   let reusedB = 0, reusedI = -1, lostB = 0, lostI = -1, faultB = 0, faultI = -1, raceB = 0, raceI = -1;
   for (let i = Math.floor(start / ps); i * ps < end; i++) {
     const b = Math.min(end, (i + 1) * ps) - Math.max(start, i * ps);
     const mode = pin.mode(i);
     if (mode === P_FRAME) {
-      const fr = pin.frame(i)!;
-      if (fr.state === OWNED) {
-        if (fr.gen !== pin.gen(i)) {
+      const fr = pin.frame(i);
+      if (t.state(fr) === OWNED) {
+        if (t.gen(fr) !== pin.gen(i)) {
           reusedB += b;
           if (reusedI < 0) reusedI = i;
-        } else if (write && fr.file !== null && fr.file.writeback.size > 0 && fr.file.writeback.has(fr.page)) {
+        } else if (write && t.fileId(fr) >= 0 && racesWriteback(st.m.fileOf(fr)!, t.page(fr))) {
           raceB += b;
           if (raceI < 0) raceI = i;
         }
@@ -61,13 +62,13 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
   }
   if (reusedB === 0 && lostB === 0 && faultB === 0 && raceB === 0) return;
   if (reusedB > 0) {
-    const fr = pin.frame(reusedI)!;
+    const fr = pin.frame(reusedI);
     st.emit(write ? 'corruption' : 'info_leak', ev.ts, reusedB, pin.req.pid, pin, fileName(pin, reusedI),
-      pageOf(pin, reusedI), pin.req.link, fr.freedBy, fr.reusedBy, ev);
+      pageOf(pin, reusedI), pin.req.link, t.freedBy(fr), t.reusedBy(fr), ev);
   }
   if (lostB > 0) {
     const fr = pin.frame(lostI);
-    const why = pin.mode(lostI) === P_DUMMY ? pin.redirectedBy : (fr?.freedBy ?? null);
+    const why = pin.mode(lostI) === P_DUMMY ? pin.redirectedBy : (fr === NO_FRAME ? null : t.freedBy(fr));
     st.emit(write ? 'lost_write' : 'stale_read', ev.ts, lostB, pin.req.pid, pin, fileName(pin, lostI),
       pageOf(pin, lostI), pin.req.link, why, null, ev);
   }
@@ -82,7 +83,7 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
     }
   }
   if (raceB > 0) {
-    const f = pin.file(raceI) ?? pin.frame(raceI)!.file;
+    const f = pin.file(raceI) ?? st.m.fileOf(pin.frame(raceI));
     st.emit('writeback_race', ev.ts, raceB, pin.req.pid, pin, fileName(pin, raceI), pageOf(pin, raceI),
       pin.req.link, f?.wbLink ?? null, null, ev);
   }
@@ -94,7 +95,7 @@ function settledWrite(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, { 
   let raceB = 0, raceI = -1;
   for (let i = Math.floor(start / ps); i * ps < end; i++) {
     const f = pin.file(i);
-    if (f && f.writeback.size > 0 && f.writeback.has(pin.fpage(i))) {
+    if (f && racesWriteback(f, pin.fpage(i))) {
       raceB += Math.min(end, (i + 1) * ps) - Math.max(start, i * ps);
       if (raceI < 0) raceI = i;
     }
@@ -103,6 +104,11 @@ function settledWrite(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, { 
     st.emit('writeback_race', ev.ts, raceB, pin.req.pid, pin, fileName(pin, raceI), pageOf(pin, raceI),
       pin.req.link, pin.file(raceI)!.wbLink, null, ev);
   }
+}
+
+/** Page `page` of `f` is under writeback. */
+function racesWriteback(f: FileState, page: number): boolean {
+  return f.writeback.size > 0 && f.writeback.has(page);
 }
 
 /** Drops transfers done by `now`, in place (kept in arrival order). */

@@ -1,6 +1,6 @@
 // The lease-break deadline (notify, kill): pages of a pin still held are
 // bounce-copied when the device can be repointed, else the owner is killed.
-import { DRAM } from '../model/frame.js';
+import { DRAM, NO_FRAME } from '../model/frame.js';
 import type { PendingOp } from '../model/pending.js';
 import { P_FRAME, type Pin } from '../model/pin.js';
 import { releasePin } from './pins.js';
@@ -19,13 +19,14 @@ export function deadline(st: StrategyReplay, op: PendingOp, t: number): void {
     if (p.released || !p.blocking?.includes(op)) continue;
     if (st.atDeadline(p) === 'bounce') {
       // Copy the pinned pages to bounce pages and repoint the device at them.
+      const t = st.m.frames;
       for (let i = 0; i < p.req.npages; i++) {
         const fr = p.frame(i);
-        if (!fr || p.mode(i) !== P_FRAME || fr.file !== op.file || fr.page < lo || fr.page >= hi) continue;
+        if (fr === NO_FRAME || p.mode(i) !== P_FRAME || t.fileId(fr) !== op.file.id || t.page(fr) < lo || t.page(fr) >= hi) continue;
         st.m.drop(p, i);
-        const b = st.m.pools.alloc(DRAM, op.link);
+        const b = t.alloc(DRAM, op.link);
         st.m.hold(p, i, b);
-        st.m.pools.disconnect(b, op.link);
+        t.disconnect(b, op.link);
         bounced++;
       }
       firstBounced ??= p;

@@ -3,6 +3,7 @@
 // migration announced by an mmu_notifier.
 import type { IndexedEvent } from '../trace/events.js';
 import type { AddressSpace } from '../model/mm.js';
+import { NO_FRAME } from '../model/frame.js';
 import { P_FRAME, K_PIN, type Pin } from '../model/pin.js';
 import { forget, releasePin } from './pins.js';
 import type { StrategyReplay } from './state.js';
@@ -36,7 +37,7 @@ export function dropAnon(st: StrategyReplay, as: AddressSpace, v0: number, v1: n
   if (v1 - v0 <= as.anon.size) {
     for (let v = v0; v < v1; v++) {
       const fr = as.anon.get(v);
-      if (fr) {
+      if (fr !== undefined) {
         as.anon.delete(v);
         st.m.release(fr, by, keep);
       }
@@ -124,6 +125,7 @@ export function notifier(st: StrategyReplay, ev: Extract<IndexedEvent, { type: '
   if (!as) return;
   const ps = st.ps;
   const link = st.links.get(ev);
+  const t = m.frames;
   let blocked = 0;
   let first: Pin | null = null;
   for (const map of [...as.maps]) {
@@ -133,24 +135,22 @@ export function notifier(st: StrategyReplay, ev: Extract<IndexedEvent, { type: '
     for (let v = Math.floor(lo / ps); v * ps < hi; v++) {
       const r = m.resolve(as, v, false, false, null);
       const fr = r.frame;
-      if (!fr || fr.pinCount === 0) continue;
+      if (fr === NO_FRAME || t.pinCount(fr) === 0) continue;
       if (st.ignoresPins) {
         // migrate_pages(): the new frame is taken before the old one is freed.
-        const nf = m.pools.alloc(fr.pool, link);
-        if (fr.file) {
-          nf.file = fr.file;
-          nf.page = fr.page;
-          fr.file.pages.set(fr.page, nf);
+        const nf = t.alloc(t.pool(fr), link);
+        const file = m.fileOf(fr);
+        if (file) {
+          t.setOwner(nf, file.id, t.page(fr), -1);
+          file.pages.set(t.page(fr), nf);
         } else {
-          nf.file = null;
-          nf.page = v;
-          nf.pid = as.pid;
+          t.setOwner(nf, -1, v, as.pid);
           as.anon.set(v, nf);
         }
-        m.pools.free(fr, link);
-      } else if (fr.ltPins > 0) {
+        t.free(fr, link);
+      } else if (t.ltPins(fr) > 0) {
         blocked++;
-        first ??= fr.holders().find((p) => p.req.longterm) ?? null;
+        first ??= t.holders(fr).find((p) => p.req.longterm) ?? null;
       }
     }
   }

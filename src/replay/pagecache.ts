@@ -3,7 +3,6 @@
 // and writeback windows (the writeback_race check reads them).
 import type { IndexedEvent } from '../trace/events.js';
 import { DeviceState } from '../model/device.js';
-import { FileState } from '../model/file.js';
 import type { StrategyReplay } from './state.js';
 import type { CauseLink } from './types.js';
 
@@ -46,12 +45,11 @@ export function device(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'de
 export function declareFile(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'file' }>): void {
   const m = st.m;
   const old = m.files.get(ev.file);
-  const f = new FileState(old ? old.id : m.files.size, ev.file, ev.dax ?? false, ev.shmem ?? false);
   if (old) {
     // Declared after an undeclared use (a write creating it): the old pages go.
     for (const fr of old.pages.values()) m.release(fr, null, !st.ignoresPins);
   }
-  m.files.set(ev.file, f);
+  const f = m.newFile(ev.file, ev.dax ?? false, ev.shmem ?? false);
   f.size = ev.size;
   const n = f.pageCount(st.ps);
   for (let p = 0; p < n; p++) m.fillFilePage(f, p, null);

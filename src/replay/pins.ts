@@ -2,6 +2,7 @@
 // policy admits, refuses or mirrors long-term ones), unpin, and a pin
 // letting go of its frames early (notified release, kill, exit).
 import type { IndexedEvent } from '../trace/events.js';
+import { NO_FRAME } from '../model/frame.js';
 import { K_ODP, K_REFUSED, Pin } from '../model/pin.js';
 import type { StrategyReplay } from './state.js';
 
@@ -57,7 +58,7 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
   pin.takePages();
   for (let i = 0; i < n; i++) {
     const r = m.resolve(as, v0 + i, write, true, link);
-    if (r.frame) {
+    if (r.frame !== NO_FRAME) {
       if (r.file) {
         pin.setFilePage(i, r.file, r.fpage);
         if (r.file.dirtyTracked) pin.wbPages = true;

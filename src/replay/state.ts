@@ -7,7 +7,7 @@ import type { IndexedEvent } from '../trace/events.js';
 import type { StrategyGauges } from '../analysis/collector.js';
 import { Machine } from '../model/machine.js';
 import type { PendingOp } from '../model/pending.js';
-import { OWNED } from '../model/frame.js';
+import { NO_FRAME, OWNED } from '../model/frame.js';
 import { K_PIN, P_ABSENT, P_FRAME, type FastDmaFlags, type Pin } from '../model/pin.js';
 import { TimerQueue } from '../model/timer.js';
 import type { PinTarget, StrategyPolicy } from '../strategies/policy.js';
@@ -229,11 +229,12 @@ export class StrategyReplay {
         }
       }
       for (let i = 0; i < pin.req.npages; i++) {
-        if (pin.mode(i) === P_ABSENT && pin.frame(i)) throw new Error(`pin ${pin.req.handle}: absent page with a frame`);
+        if (pin.mode(i) === P_ABSENT && pin.frame(i) !== NO_FRAME) throw new Error(`pin ${pin.req.handle}: absent page with a frame`);
         if (!pin.settled || pin.kind !== K_PIN || pin.released || pin.mode(i) === P_ABSENT) continue;
         // What lets DMA skip the page checks: nothing moved under a settled pin.
         const fr = pin.frame(i);
-        if (pin.mode(i) !== P_FRAME || !fr || fr.state !== OWNED || fr.gen !== pin.gen(i) || fr.file !== pin.file(i)) {
+        const t = this.m.frames;
+        if (pin.mode(i) !== P_FRAME || fr === NO_FRAME || t.state(fr) !== OWNED || t.gen(fr) !== pin.gen(i) || this.m.fileOf(fr) !== pin.file(i)) {
           throw new Error(`pin ${pin.req.handle}: settled, but page ${i} moved`);
         }
       }

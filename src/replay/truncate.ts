@@ -4,7 +4,7 @@
 // pinned pages leak, are redirected or revoked, frames are freed.
 import type { IndexedEvent } from '../trace/events.js';
 import type { FileState } from '../model/file.js';
-import type { Frame } from '../model/frame.js';
+import { NO_FRAME, type FrameTable } from '../model/frame.js';
 import { PendingOp } from '../model/pending.js';
 import { P_DUMMY, P_FRAME, P_REVOKED, type Pin } from '../model/pin.js';
 import { pruneInflight, type Inflight } from './dma.js';
@@ -38,23 +38,23 @@ function rangeHi(st: StrategyReplay, op: PendingOp): number {
 }
 
 /** Frames of file pages [lo, hi), ascending. */
-export function framesIn(f: FileState, lo: number, hi: number): Frame[] {
-  const out: Frame[] = [];
+export function framesIn(f: FileState, lo: number, hi: number): number[] {
+  const out: number[] = [];
   if (hi > lo) f.pages.framesIn(lo, hi, out);
   return out;
 }
 
 /** Live pins (with frame references) on frames of [lo, hi), in pin order. */
-export function pinsOn(frames: Frame[]): Pin[] {
+export function pinsOn(t: FrameTable, frames: number[]): Pin[] {
   let set: Set<Pin> | null = null;
   // Indexed loops here and below: truncates are rare enough to run unoptimized
   // for a long while, where for-of allocates an iterator result per element.
   for (let k = 0; k < frames.length; k++) {
     const fr = frames[k]!;
-    if (fr.pinCount === 0) continue;
+    if (t.pinCount(fr) === 0) continue;
     set ??= new Set();
-    set.add(fr.pin1!);
-    const more = fr.pinsMore;
+    set.add(t.firstHolder(fr)!);
+    const more = t.moreHolders(fr);
     if (more) for (let j = 0; j < more.length; j++) set.add(more[j]!);
   }
   if (!set) return [];
@@ -78,8 +78,9 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
   const lo = rangeLo(st, op);
   const hi = rangeHi(st, op);
   const frames = framesIn(op.file, lo, hi);
-  const pins = pinsOn(frames);
-  for (let k = 0; k < frames.length; k++) if (frames[k]!.pinCount) op.pinnedPages++;
+  const ft = st.m.frames;
+  const pins = pinsOn(ft, frames);
+  for (let k = 0; k < frames.length; k++) if (ft.pinCount(frames[k]!) > 0) op.pinnedPages++;
   const lt = pins.length > 0 ? pins.filter((p) => p.req.longterm) : pins;
   if (lt.length > 0 && st.onTruncate(lt[0]!) === 'fail') {
     st.emit('op_failed', op.ts, op.pinnedPages * st.ps, op.link.pid ?? null, lt[0]!, op.file.name, lo,
@@ -132,15 +133,16 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
 }
 
 /** `frames`, `pins`: the operation's frames and the pins on them, when the caller just looked them up. */
-export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?: Frame[], pins?: Pin[]): void {
+export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?: number[], pins?: Pin[]): void {
   const m = st.m;
+  const ft = m.frames;
   const f = op.file;
   const lo = rangeLo(st, op);
   const hi = rangeHi(st, op);
   frames ??= framesIn(f, lo, hi);
   const keep = !st.ignoresPins;
   if (keep) {
-    const held = pins ?? pinsOn(frames);
+    const held = pins ?? pinsOn(ft, frames);
     for (let k = 0; k < held.length; k++) {
       const p = held[k]!;
       if (!p.req.longterm) continue; // short-term pins keep an orphan until their unpin
@@ -149,7 +151,9 @@ export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?
       let firstPage = -1;
       for (let i = 0; i < p.req.npages; i++) {
         const fr = p.frame(i);
-        if (!fr || p.mode(i) !== P_FRAME || fr.file !== f || fr.page < lo || fr.page >= hi) continue;
+        if (fr === NO_FRAME || p.mode(i) !== P_FRAME || ft.fileId(fr) !== f.id) continue;
+        const page = ft.page(fr);
+        if (page < lo || page >= hi) continue;
         if (act === 'dummy' || act === 'revoke') {
           m.drop(p, i);
           p.setMode(i, act === 'dummy' ? P_DUMMY : P_REVOKED);
@@ -158,7 +162,7 @@ export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?
           p.redirectedBy = op.link;
         } else if (f.dax) {
           leaked++;
-          if (firstPage < 0) firstPage = fr.page;
+          if (firstPage < 0) firstPage = page;
         }
       }
       if (leaked > 0) (p.leaks ??= []).push({ link: op.link, ts: t, pages: leaked, file: f.name, page: firstPage });
@@ -167,7 +171,7 @@ export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?
   // Ascending page index, the file's pages before private copies: the last freed is the first reused.
   for (let k = 0; k < frames.length; k++) {
     const fr = frames[k]!;
-    f.pages.delete(fr.page);
+    f.pages.delete(ft.page(fr));
     m.release(fr, op.link, keep);
   }
   if (op.kind === 'truncate') {
