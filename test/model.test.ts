@@ -33,14 +33,37 @@ test('frame pools hand out the most recently freed frame first, per pool', () =>
   // Past the table's first capacity: frames keep their records as it grows.
   const many = Array.from({ length: 200 }, (_, i) => {
     const f = p.alloc(i % 2 ? PMEM : DRAM, null);
-    p.setOwner(f, -1, 2 ** 35 + i, i);
+    p.setOwner(f, -1, 2 ** 35 + i, i % 3 ? i : 2 ** 40 + i);
     return f;
   });
   many.forEach((f, i) => {
     assert.equal(p.page(f), 2 ** 35 + i, 'a page number past 2^32 is exact');
-    assert.equal(p.pid(f), i);
+    assert.equal(p.pid(f), i % 3 ? i : 2 ** 40 + i, 'so is a pid');
     assert.equal(p.pool(f), i % 2 ? PMEM : DRAM);
   });
+});
+
+test('a frame counts its pin references and the long-term ones apart from its state and pool', () => {
+  const m = new Machine(4096);
+  const t = m.frames;
+  const dev = m.device('d');
+  const mk = (h: number, longterm: boolean) => new Pin(new PinRequest(h, 1, longterm, true, 0, 4096, 0, 1, { index: h, type: 'pin', ts: h }, 0), dev);
+  const f = t.alloc(PMEM, null);
+  const [p1, p2, p3] = [mk(1, true), mk(2, false), mk(3, true)];
+  t.addPin(f, p1, true);
+  t.addPin(f, p2, false);
+  t.addPin(f, p3, true);
+  assert.deepEqual([t.pinCount(f), t.ltPins(f), t.state(f), t.pool(f)], [3, 2, OWNED, PMEM]);
+  t.disconnect(f, null);
+  assert.deepEqual([t.pinCount(f), t.ltPins(f), t.pool(f)], [3, 2, PMEM], 'the state moves alone');
+  t.removePin(f, p1, true);
+  assert.deepEqual(t.holders(f), [p3, p2], 'the last reference takes the removed one\'s place');
+  assert.deepEqual([t.pinCount(f), t.ltPins(f)], [2, 1]);
+  t.removePin(f, p1, true);
+  assert.deepEqual([t.pinCount(f), t.ltPins(f)], [2, 1], 'a pin that holds no reference removes nothing');
+  t.removePin(f, p3, true);
+  t.removePin(f, p2, false);
+  assert.deepEqual([t.pinCount(f), t.ltPins(f), t.holders(f)], [0, 0, []]);
 });
 
 test('timers pop in time order, ties in arming order', () => {
