@@ -271,3 +271,29 @@ test('a pin handle the trace reuses after a killed process exits belongs to the 
     assert.equal(summary.strategies.pin!.dropped_events, 0);
   }
 });
+
+test('a dma event\'s causal link is its index, type and ts: unknown fields on it are ignored, in a stall\'s chain too', () => {
+  // odp: the truncate waits for the DMA in flight; the stall's chain names that DMA. The dma line
+  // carries a `pid` and a `file` it has no such fields for (ignored, as the wire to a worker drops them).
+  const found: Finding[] = [];
+  const r = new Replay(['odp', 'pin'], { pageSize: 4096, leaseBreakNs: 1_000_000 }, [[{ add: (f: Finding) => void found.push(f) }], []]);
+  const events = [
+    { type: 'device', ts: 0, dev: 'gpu0', odp: true },
+    { type: 'file', ts: 0, file: '/f', size: 65536 },
+    { type: 'mmap', ts: 1, pid: 1, addr: 0x10000, len: 65536, file: '/f', off: 0 },
+    { type: 'pin', ts: 2, pid: 1, pin: 1, dev: 'gpu0', addr: 0x10000, len: 8192, longterm: true, write: true },
+    { type: 'dma', ts: 3, pin: 1, off: 0, len: 4096, dir: 'write', dur: 1_000_000, pid: 77, file: '/zzz' },
+    { type: 'truncate', ts: 4, pid: 1, file: '/f', size: 0 },
+    { type: 'unpin', ts: 5_000_000, pin: 1 },
+  ];
+  events.forEach((e, index) => r.feed({ ...e, index } as IndexedEvent));
+  r.finish();
+  const stall = found.find((f) => f.kind === 'stall');
+  assert.ok(stall, 'the truncate stalled on the DMA in flight');
+  assert.equal(stall.dur_ns, 999_999);
+  assert.deepEqual(stall.chain, [
+    { index: 3, type: 'pin', ts: 2, pid: 1 },
+    { index: 4, type: 'dma', ts: 3 },
+    { index: 5, type: 'truncate', ts: 4, file: '/f', pid: 1 },
+  ]);
+});

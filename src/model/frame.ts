@@ -181,7 +181,12 @@ export class FrameTable {
   addPin(f: number, p: Pin, longterm: boolean): void {
     const k = f * STRIDE;
     if (this.rec[k + F_PINS] === 0) this.pin1[f] = p;
-    else (this.pinsMore[f] ??= []).push(p);
+    else {
+      const more = this.pinsMore[f];
+      // [p], not [] then push: a literal born holding objects never changes its elements kind.
+      if (more) more.push(p);
+      else this.pinsMore[f] = [p];
+    }
     this.rec[k + F_PINS]++;
     if (longterm) this.rec[k + F_META] += LT_ONE;
   }

@@ -9,14 +9,24 @@ import { K_ODP, K_REFUSED, P_DUMMY, P_FRAME, P_REVOKED, type Pin } from '../mode
 import type { StrategyReplay } from './state.js';
 import type { CauseLink } from './types.js';
 
-/** odp: a DMA in flight on file pages [lo, hi] until `end`. */
+/**
+ * odp: a DMA in flight on file pages [lo, hi] until `end`. The dma event's
+ * index and ts stand for its causal link, built only if a stall names it
+ * (most transfers end unnoticed; a link each was a third of odp's garbage).
+ */
 export interface Inflight {
   end: number;
   pin: Pin;
-  link: CauseLink;
+  index: number;
+  ts: number;
   file: FileState;
   lo: number;
   hi: number;
+}
+
+/** The causal link of the dma event behind `x` (a dma event names no file or pid: linkOf gives the same). */
+export function inflightLink(x: Inflight): CauseLink {
+  return { index: x.index, type: 'dma', ts: x.ts };
 }
 
 /** `slot`: the replay's slot for the pin's handle; `write`: ev.dir is "write" (both looked at once for every strategy). */
@@ -157,7 +167,7 @@ export function odpDma(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, {
         inf.lo = Math.min(inf.lo, r.fpage);
         inf.hi = Math.max(inf.hi, r.fpage);
       } else if (!inf) {
-        inf = { end: ev.ts + dur, pin, link: (link ??= st.links.get(ev)), file: r.file, lo: r.fpage, hi: r.fpage };
+        inf = { end: ev.ts + dur, pin, index: ev.index, ts: ev.ts, file: r.file, lo: r.fpage, hi: r.fpage };
       }
     }
   }

@@ -6,6 +6,9 @@ import type { CauseLink } from './types.js';
 
 export function linkOf(ev: IndexedEvent): CauseLink {
   const l: CauseLink = { index: ev.index, type: ev.type, ts: ev.ts };
+  // dma, unpin and device name no file or process: a `file` or `pid` on
+  // one is an unknown field, ignored (the wire to a worker drops it too).
+  if (ev.type === 'dma' || ev.type === 'unpin' || ev.type === 'device') return l;
   // Plain loads, not `in`: a keyed has-check on events of a dozen shapes is V8's slowest path.
   const { file, pid } = ev as { file?: unknown; pid?: unknown };
   if (typeof file === 'string') l.file = file;

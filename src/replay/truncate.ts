@@ -7,7 +7,7 @@ import type { FileState } from '../model/file.js';
 import { NO_FRAME, type FrameTable } from '../model/frame.js';
 import { PendingOp } from '../model/pending.js';
 import { P_DUMMY, P_FRAME, P_REVOKED, type Pin } from '../model/pin.js';
-import { pruneInflight, type Inflight } from './dma.js';
+import { inflightLink, pruneInflight, type Inflight } from './dma.js';
 import { dropAnon } from './mmap.js';
 import { T_DEADLINE, T_INFLIGHT, T_RELEASE, type StrategyReplay } from './state.js';
 
@@ -39,9 +39,7 @@ function rangeHi(st: StrategyReplay, op: PendingOp): number {
 
 /** Frames of file pages [lo, hi), ascending. */
 export function framesIn(f: FileState, lo: number, hi: number): number[] {
-  const out: number[] = [];
-  if (hi > lo) f.pages.framesIn(lo, hi, out);
-  return out;
+  return hi > lo ? f.pages.framesIn(lo, hi) : [];
 }
 
 /** Live pins (with frame references) on frames of [lo, hi), in pin order. */
@@ -205,7 +203,7 @@ export function stall(st: StrategyReplay, op: PendingOp, dur: number, lo: number
   const inf = op.inflightBy as Inflight | null;
   const pin = op.waitedOn[0] ?? inf?.pin ?? null;
   st.emit('stall', op.ts, op.pinnedPages * st.ps, op.link.pid ?? null, pin, op.file.name, lo,
-    inf?.pin.req.link ?? null, inf?.link ?? null, op.link, null, dur, op.waitedOn.map((p) => p.req.link), pending);
+    inf?.pin.req.link ?? null, inf ? inflightLink(inf) : null, op.link, null, dur, op.waitedOn.map((p) => p.req.link), pending);
 }
 
 export function next(st: StrategyReplay, op: PendingOp, t: number): void {
