@@ -165,3 +165,45 @@ test('feed refills one object per type: a field absent from the next event of th
   assert.deepEqual(copies[0], { type: 'dma', ts: 10, pin: 1, off: 0, len: 4096, dir: 'write', dur: 500, index: 0 });
   assert.equal(copies[1]!.addr, 2 ** 45);
 });
+
+test('a dma event every strategy skips or drops is not decoded: the replay answers from ts, pin and dir, and sees the rest', async () => {
+  const { Replay } = await import('../src/replay/engine.js');
+  const { SummaryBuilder } = await import('../src/analysis/summary.js');
+  const dir = await mkdtemp(join(tmpdir(), 'pinscope-wire-skip-'));
+  try {
+    const path = join(dir, 'mixed.ndjson');
+    await writeWorkload(path, { workload: 'mixed', events: 20000, seed: 5 });
+    const events = await eventsOf(path);
+    const ids = ['pin', 'fail', 'iommu', 'refuse'] as const;
+    const run = (viaWire: boolean) => {
+      const sums = ids.map(() => new SummaryBuilder(false));
+      const r = new Replay([...ids], { pageSize: 4096, leaseBreakNs: 45e9 }, sums.map((s) => [s]));
+      let fed = 0;
+      let offered = 0;
+      if (viaWire) {
+        const sink = {
+          feed: (ev: IndexedEvent) => { fed++; r.feed(ev); },
+          skipDma: (ts: number, pin: number, write: boolean) => { offered++; return r.skipDma(ts, pin, write); },
+        };
+        const enc = new WireEncoder();
+        const dec = new WireDecoder();
+        for (let i = 0; i < events.length; i += 1000) dec.feed(enc.encode(events.slice(i, i + 1000)), sink);
+      } else for (const ev of events) r.feed(ev);
+      r.finish();
+      return { out: JSON.stringify(sums.map((s) => s.finish(r.lastTs ?? 0))), dropped: r.states.map((st) => st.dropped), fed, offered, lastTs: r.lastTs };
+    };
+    const direct = run(false);
+    const wired = run(true);
+    const dmas = events.filter((e) => e.type === 'dma').length;
+    assert.equal(wired.out, direct.out, 'the same findings');
+    assert.deepEqual(wired.dropped, direct.dropped, 'the same DMA dropped, counted undecoded');
+    assert.ok(direct.dropped[3]! > 0, 'refuse drops the DMA of the pins it refused');
+    assert.equal(wired.lastTs, direct.lastTs);
+    assert.equal(wired.offered, dmas, 'every dma is offered before decoding');
+    const skipped = events.length - wired.fed;
+    assert.ok(skipped > dmas / 4, `DMA skipped undecoded: ${skipped} of ${dmas}`);
+    assert.ok(skipped < dmas, 'some DMA still needs its strategies');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

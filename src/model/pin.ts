@@ -32,14 +32,17 @@ export interface Leak {
 export const FAST_READ = 1;
 /** A write DMA through the pin does nothing either. */
 export const FAST_WRITE = 2;
+/** Alone: a DMA through the pin is dropped, counted and nothing else (a refused or released pin, a hung device). */
+export const FAST_DROP = 4;
 
 /**
  * One byte per strategy per pin slot, FAST_READ | FAST_WRITE when a DMA
- * through that strategy's pin would do nothing, so the replay can skip it
- * for all strategies by reading one cache line. A strategy sets its byte
- * for a pin that is settled; anything that could make a DMA matter clears
- * it first (Pin.unsettle, Pin.clearFast). Zero is always safe: it only
- * means "look".
+ * through that strategy's pin would do nothing, FAST_DROP when it would
+ * only be counted as dropped, so the replay can settle it for all
+ * strategies by reading one cache line (and a worker thread need not even
+ * decode it). A strategy sets its byte for a pin that is settled or drops
+ * its DMA; anything that could make a DMA matter clears it first
+ * (Pin.unsettle, Pin.clearFast). Zero is always safe: it only means "look".
  */
 export interface FastDmaFlags {
   bytes: Uint8Array;
@@ -182,7 +185,9 @@ export class Pin {
 
   /** The fast-DMA byte this pin's state allows: 0 when a DMA through it may matter. */
   fastBits(): number {
-    if (this.kind !== K_PIN || this.released || !this.settled || this.dev.hung) return 0;
+    // dma()'s own first test, in its order: these DMAs are dropped.
+    if (this.released || this.kind === K_REFUSED || this.dev.hung) return FAST_DROP;
+    if (this.kind !== K_PIN || !this.settled) return 0;
     return this.wbPages ? FAST_READ : FAST_READ | FAST_WRITE;
   }
 

@@ -6,6 +6,7 @@ import type { IndexedEvent } from '../trace/events.js';
 import type { FileState } from '../model/file.js';
 import { NO_FRAME, OWNED } from '../model/frame.js';
 import { K_ODP, K_REFUSED, P_DUMMY, P_FRAME, P_REVOKED, type Pin } from '../model/pin.js';
+import { remarkFast } from './pins.js';
 import type { StrategyReplay } from './state.js';
 import type { CauseLink } from './types.js';
 
@@ -88,7 +89,7 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
     if (!pin.dev.faultTolerant) {
       pin.dev.hung = true;
       // Every pin through the hung device now drops its DMA: none may be skipped as a no-op.
-      for (const p of st.m.pins.values()) if (p.dev === pin.dev) p.clearFast();
+      for (const p of st.m.pins.values()) if (p.dev === pin.dev) remarkFast(st, p);
       st.emit('device_hang', ev.ts, 0, pin.req.pid, pin, null, null, pin.req.link, pin.redirectedBy, null, ev);
     }
   }

@@ -5,7 +5,7 @@ import type { IndexedEvent } from '../trace/events.js';
 import { HandleTable } from '../trace/handle-table.js';
 import type { StrategyCollector } from '../analysis/collector.js';
 import { policyFor } from '../strategies/index.js';
-import { FAST_READ, FAST_WRITE, type FastDmaFlags } from '../model/pin.js';
+import { FAST_DROP, FAST_READ, FAST_WRITE, type FastDmaFlags } from '../model/pin.js';
 import { dma } from './dma.js';
 import { pin, unpin } from './pins.js';
 import { LinkCache, StrategyReplay } from './state.js';
@@ -145,7 +145,12 @@ export class Replay {
         const need = write ? FAST_WRITE : FAST_READ;
         const bytes = this.fast.bytes;
         const row = slot * n;
-        for (let i = 0; i < n; i++) if ((bytes[row + i]! & need) === 0) dma(states[i]!, ev, slot, write);
+        for (let i = 0; i < n; i++) {
+          const b = bytes[row + i]!;
+          if ((b & need) !== 0) continue;
+          if (b === FAST_DROP) states[i]!.dropped++;
+          else dma(states[i]!, ev, slot, write);
+        }
         // A DMA arms no timer: the earliest stays unless some fired.
         if (due) this.refreshDue();
         this.lastTs = ts;
@@ -162,6 +167,27 @@ export class Replay {
     }
     this.refreshDue();
     this.lastTs = ts;
+  }
+
+  /**
+   * A dma event off the wire, before it is decoded: true when every
+   * strategy would skip it or only count it dropped (no timer due; in each,
+   * a settled pin or one whose DMA is dropped), so it need not be built
+   * (WireDecoder). Otherwise feed() takes it.
+   */
+  skipDma(ts: number, pin: number, write: boolean): boolean {
+    if (this.observed || this.minDue < ts) return false;
+    const n = this.states.length;
+    const row = (this.slots.second(this.slots.find(pin)) | 0) * n;
+    const need = write ? FAST_WRITE : FAST_READ;
+    const bytes = this.fast.bytes;
+    for (let i = 0; i < n; i++) {
+      const b = bytes[row + i]!;
+      if ((b & need) === 0 && b !== FAST_DROP) return false;
+    }
+    for (let i = 0; i < n; i++) if (bytes[row + i] === FAST_DROP) this.states[i]!.dropped++;
+    this.lastTs = ts;
+    return true;
   }
 
   private refreshDue(): void {

@@ -21,6 +21,7 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
   if (old) {
     // The trace reuses a handle the strategy still knows (released early): the old one is gone for good.
     releasePin(st, old, ev.ts);
+    old.clearFast();
     if (m.bySlot[old.slot] === old) m.bySlot[old.slot] = undefined;
     m.pins.replace(old, pin);
   } else m.pins.add(pin);
@@ -48,7 +49,7 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
       pin.kind = K_REFUSED;
       if (!st.needsTarget && as) firstFile = as.find(ev.addr)?.file?.name ?? null;
       st.emit('pin_refused', ev.ts, ev.len, ev.pid, pin, firstFile, null, link, null, null, null);
-      return;
+      return markFast(st, pin);
     }
     if (adm === 'odp') {
       pin.kind = K_ODP;
@@ -69,8 +70,12 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
   markFast(st, pin);
 }
 
-/** A settled pin: the engine may skip its DMA (a write only when no page can be under writeback). */
-function markFast(st: StrategyReplay, pin: Pin): void {
+/**
+ * A settled pin: the engine may skip its DMA (a write only when no page can
+ * be under writeback); a pin whose DMA is dropped: the engine counts it.
+ * Only for the pin that holds its slot.
+ */
+export function markFast(st: StrategyReplay, pin: Pin): void {
   const fast = st.fastDma;
   const bits = pin.fastBits();
   if (fast === null || bits === 0) return;
@@ -90,6 +95,7 @@ export function unpin(st: StrategyReplay, slot: number, ts: number): void {
 
 /** The strategy stops knowing the pin (the trace released its handle). */
 export function forget(st: StrategyReplay, pin: Pin): void {
+  pin.clearFast();
   st.m.pins.remove(pin);
   if (st.m.bySlot[pin.slot] === pin) st.m.bySlot[pin.slot] = undefined;
 }
@@ -99,11 +105,17 @@ export function forget(st: StrategyReplay, pin: Pin): void {
  * notified owner, a kill) the trace still holds the handle, and DMA on it
  * is dropped until the trace's own unpin.
  */
+/** The pin's state changed: its fast-DMA byte follows (cleared, then set again if it still holds its slot). */
+export function remarkFast(st: StrategyReplay, pin: Pin): void {
+  pin.clearFast();
+  if (st.m.bySlot[pin.slot] === pin) markFast(st, pin);
+}
+
 export function releasePin(st: StrategyReplay, pin: Pin, ts: number): void {
   if (!pin.released) {
     st.m.dropAll(pin);
     pin.released = true;
-    pin.clearFast();
+    remarkFast(st, pin);
   }
   if (pin.leaks) {
     for (const l of pin.leaks) {

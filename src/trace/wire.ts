@@ -85,14 +85,17 @@ function compileFiller(code: number): FillOne {
 
 /**
  * The object feed() refills for events of the type: every value null but
- * the type, before any is filled in. A field's first value fixes how V8
- * stores it, and null first makes every field hold any value as is (a small
- * integer unboxed). Numbers first would make the number fields doubles,
- * each in a box of its own.
+ * the type and ts, before any is filled in. A field's first value fixes how
+ * V8 stores it, and null first makes a field hold any value as is (a small
+ * integer unboxed), where a number first makes it a double in a box of its
+ * own. ts is the exception: nanoseconds pass 2^31 within seconds, and a
+ * field that holds any value boxes each such number anew, while a double
+ * field's box is written in place (NaN first makes it one).
  */
 function blankEvent(code: number): Record<string, unknown> {
   const keys = ['type', ...LAYOUT[code]!.map((f) => f.name), 'index'];
-  const o = new Function(`return { ${keys.map((k) => `${JSON.stringify(k)}: null`).join(', ')} };`)() as Record<string, unknown>;
+  const init = (k: string) => `${JSON.stringify(k)}: ${k === 'ts' ? 'NaN' : 'null'}`;
+  const o = new Function(`return { ${keys.map(init).join(', ')} };`)() as Record<string, unknown>;
   o['type'] = BODY_TYPES[code];
   return o;
 }
@@ -140,7 +143,21 @@ export class WireEncoder {
 /** Whatever takes events one at a time and keeps none of them (Replay). */
 export interface EventSink {
   feed(ev: IndexedEvent): void;
+  /**
+   * Offered a dma event before it is decoded: true when the sink is done
+   * with it from these three values alone (a DMA every strategy skips), so
+   * feed() is not called for it.
+   */
+  skipDma?(ts: number, pin: number, write: boolean): boolean;
 }
+
+/** Where a dma event's ts, pin and dir sit among its slots, and dir's number for "write". */
+const DMA_CODE = BODY_TYPES.indexOf('dma');
+const slotOfField = (code: number, name: string): number => 2 + LAYOUT[code]!.findIndex((f) => f.name === name);
+const DMA_TS = slotOfField(DMA_CODE, 'ts');
+const DMA_PIN = slotOfField(DMA_CODE, 'pin');
+const DMA_DIR = slotOfField(DMA_CODE, 'dir');
+const DMA_WRITE = LAYOUT[DMA_CODE]!.find((f) => f.name === 'dir')!.spec.values!.indexOf('write');
 
 /** Turns WireBatches back into events, in the order they were encoded. */
 export class WireDecoder {
@@ -160,9 +177,14 @@ export class WireDecoder {
     const d = batch.data;
     const strings = this.strings;
     const scratch = this.scratch;
+    const skip = sink.skipDma !== undefined;
     let p = 0;
     for (let i = 0; i < batch.count; i++) {
       const code = d[p]!;
+      if (code === DMA_CODE && skip && sink.skipDma!(d[p + DMA_TS]!, d[p + DMA_PIN]!, d[p + DMA_DIR] === DMA_WRITE)) {
+        p += SLOTS[code]!;
+        continue;
+      }
       const o = scratch[code]!;
       FILL[code]!(o, d, p, strings);
       sink.feed(o as unknown as IndexedEvent);
