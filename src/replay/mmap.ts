@@ -91,7 +91,9 @@ export function exit(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'exit
     m.zombies = true;
     return void st.dropped++;
   }
-  for (const pin of m.pins.values()) {
+  const pins = m.pins.values();
+  for (let k = 0; k < pins.length; k++) {
+    const pin = pins[k]!;
     if (pin.req.pid !== ev.pid) continue;
     releasePin(st, pin, ev.ts);
     forget(st, pin);

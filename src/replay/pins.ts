@@ -117,15 +117,20 @@ export function releasePin(st: StrategyReplay, pin: Pin, ts: number): void {
     pin.released = true;
     remarkFast(st, pin);
   }
-  if (pin.leaks) {
-    for (const l of pin.leaks) {
+  // Indexed loops: for-of's iterator deoptimized this (and exit) when a list of another elements kind came by.
+  const leaks = pin.leaks;
+  if (leaks) {
+    for (let k = 0; k < leaks.length; k++) {
+      const l = leaks[k]!;
       st.emit('block_leak', l.ts, l.pages * st.ps, pin.req.pid, pin, l.file, l.page, pin.req.link, l.link, null, null,
         Math.max(0, ts - l.ts));
     }
     pin.leaks = null;
   }
-  if (pin.blocking) {
-    for (const op of pin.blocking) {
+  const blocking = pin.blocking;
+  if (blocking) {
+    for (let k = 0; k < blocking.length; k++) {
+      const op = blocking[k]!;
       op.blockers--;
       if (op.blockers === 0) st.ready.push(op);
     }
