@@ -33,7 +33,7 @@ test('frame pools hand out the most recently freed frame first, per pool', () =>
   // Past the table's first capacity: frames keep their records as it grows.
   const many = Array.from({ length: 200 }, (_, i) => {
     const f = p.alloc(i % 2 ? PMEM : DRAM, null);
-    p.setOwner(f, -1, 2 ** 35 + i, i % 3 ? i : 2 ** 40 + i);
+    p.setOwner(f, null, 2 ** 35 + i, i % 3 ? i : 2 ** 40 + i);
     return f;
   });
   many.forEach((f, i) => {
@@ -101,7 +101,7 @@ test('a write fault on a private file mapping breaks COW; a read sees the file p
   const wr = m.resolve(as, 0x11, true, true, null).frame;
   assert.notEqual(wr, NO_FRAME);
   assert.notEqual(wr, f.pages.get(1));
-  assert.equal(m.fileOf(wr), null);
+  assert.equal(m.frames.file(wr), null);
   assert.equal(m.frames.pid(wr), 5);
   assert.equal(m.resolve(as, 0x11, false, false, null).frame, wr, 'the copy is what the process sees now');
   m.checkInvariants();

@@ -10,6 +10,7 @@
 // over the heap, a cache miss on most page operations, and each pin stored
 // into an old frame ran the write barrier's slow path.
 import type { CauseLink } from '../replay/types.js';
+import type { FileState } from './file.js';
 import type { Pin } from './pin.js';
 
 export const FREE = 0;
@@ -37,7 +38,7 @@ const F_META = 0;
  * frame, which only equality reads).
  */
 const F_GEN = 1;
-/** Owner when OWNED: page `page` of file id `file`, or anonymous memory of `pid` (file -1, page = virtual page). */
+/** Owner when OWNED: page `page` of the file with id `file`, or anonymous memory of `pid` (file -1, page = virtual page). */
 const F_FILE = 2;
 const F_PAGE_LO = 3;
 const F_PAGE_HI = 4;
@@ -55,6 +56,8 @@ export class FrameTable {
   private rec = new Int32Array(STRIDE * 64);
   /** Frames made so far (ids 0 .. count-1). */
   count = 0;
+  /** The owning file of each frame (its id is in the record, for comparing without this load). */
+  private readonly owners: (FileState | null)[] = [];
   /** Pins holding each frame, as [pin1, ...pinsMore]: usually none or one, so no array until a second. */
   private readonly pin1: (Pin | null)[] = [];
   private readonly pinsMore: (Pin[] | null)[] = [];
@@ -84,6 +87,11 @@ export class FrameTable {
     return this.rec[f * STRIDE + F_FILE]!;
   }
 
+  /** The owning file, null when anonymous or not owned. */
+  file(f: number): FileState | null {
+    return this.owners[f] ?? null;
+  }
+
   page(f: number): number {
     const k = f * STRIDE;
     return this.rec[k + F_PAGE_HI]! * WORD + (this.rec[k + F_PAGE_LO]! >>> 0);
@@ -110,10 +118,11 @@ export class FrameTable {
     return this.reusedLinks[f]!;
   }
 
-  /** The frame now holds page `page` of file `fileId` (-1: anonymous memory of `pid`). */
-  setOwner(f: number, fileId: number, page: number, pid: number): void {
+  /** The frame now holds page `page` of `file` (null: anonymous memory of `pid`). */
+  setOwner(f: number, file: FileState | null, page: number, pid: number): void {
     const k = f * STRIDE;
-    this.rec[k + F_FILE] = fileId;
+    this.owners[f] = file;
+    this.rec[k + F_FILE] = file === null ? -1 : file.id;
     this.rec[k + F_PAGE_LO] = page % WORD;
     this.rec[k + F_PAGE_HI] = Math.floor(page / WORD);
     this.rec[k + F_PID_LO] = pid % WORD;
@@ -143,6 +152,7 @@ export class FrameTable {
     this.rec[k + F_FILE] = -1;
     this.rec[k + F_PID_LO] = -1;
     this.rec[k + F_PID_HI] = -1;
+    this.owners.push(null);
     this.pin1.push(null);
     this.pinsMore.push(null);
     this.freedLinks.push(null);
@@ -168,6 +178,7 @@ export class FrameTable {
   /** The owner goes: the frame stops being what its pins saw, so their DMA must look page by page again. */
   private leave(f: number, by: CauseLink | null): void {
     const k = f * STRIDE;
+    this.owners[f] = null;
     this.rec[k + F_FILE] = -1;
     this.rec[k + F_PID_LO] = -1;
     this.rec[k + F_PID_HI] = -1;

@@ -27,8 +27,8 @@ const NO_DEVICE = '';
 export class Machine {
   readonly frames = new FrameTable();
   readonly files = new Map<string, FileState>();
-  /** Every file this machine made, by FileState.id (a frame names its file by id). */
-  readonly fileById: FileState[] = [];
+  /** Files made so far: the next one's id (a re-declared file gets a new one, so an id names one FileState). */
+  private fileIds = 0;
   readonly spaces = new Map<number, AddressSpace>();
   readonly pins = new LivePins();
   /** Some process was killed and its exit dropped: pins the trace released may still be here, by handle. */
@@ -64,16 +64,9 @@ export class Machine {
 
   /** Makes (or declares again, replacing the old one) the file `name`. */
   newFile(name: string, dax: boolean, shmem: boolean): FileState {
-    const f = new FileState(this.fileById.length, name, dax, shmem);
-    this.fileById.push(f);
+    const f = new FileState(this.fileIds++, name, dax, shmem);
     this.files.set(name, f);
     return f;
-  }
-
-  /** The file owning frame `fr`, null when anonymous or not owned. */
-  fileOf(fr: number): FileState | null {
-    const id = this.frames.fileId(fr);
-    return id < 0 ? null : this.fileById[id]!;
   }
 
   space(pid: number): AddressSpace {
@@ -88,7 +81,7 @@ export class Machine {
   /** Allocates storage for file page `page` (a write, a fault on a hole). */
   fillFilePage(f: FileState, page: number, by: CauseLink | null): number {
     const fr = this.frames.alloc(f.pool, by);
-    this.frames.setOwner(fr, f.id, page, -1);
+    this.frames.setOwner(fr, f, page, -1);
     f.pages.set(page, fr);
     return fr;
   }
@@ -97,7 +90,7 @@ export class Machine {
     let fr = as.anon.get(vpage);
     if (fr === undefined) {
       fr = this.frames.alloc(DRAM, by);
-      this.frames.setOwner(fr, -1, vpage, as.pid);
+      this.frames.setOwner(fr, null, vpage, as.pid);
       as.anon.set(vpage, fr);
     }
     return fr;
@@ -195,9 +188,8 @@ export class Machine {
     const t = this.frames;
     const seenOwned = new Set<number>();
     for (const f of this.files.values()) {
-      if (this.fileById[f.id] !== f) throw new Error(`file ${f.name}: not its id's file`);
       for (const [p, fr] of f.pages) {
-        if (t.state(fr) !== OWNED || t.fileId(fr) !== f.id || t.page(fr) !== p) throw new Error(`file ${f.name} page ${p}: frame ${fr} not owned by it`);
+        if (t.state(fr) !== OWNED || t.file(fr) !== f || t.fileId(fr) !== f.id || t.page(fr) !== p) throw new Error(`file ${f.name} page ${p}: frame ${fr} not owned by it`);
         if (seenOwned.has(fr)) throw new Error(`frame ${fr} owned twice`);
         seenOwned.add(fr);
       }
@@ -205,7 +197,7 @@ export class Machine {
     for (const as of this.spaces.values()) {
       for (const [vp, fr] of as.anon.entries()) {
         if (!as.find(vp * this.pageSize)) throw new Error(`pid ${as.pid} page ${vp}: anonymous frame outside every mapping`);
-        if (t.state(fr) !== OWNED || t.fileId(fr) !== -1 || t.pid(fr) !== as.pid || t.page(fr) !== vp) throw new Error(`pid ${as.pid} page ${vp}: frame ${fr} not its anonymous memory`);
+        if (t.state(fr) !== OWNED || t.file(fr) !== null || t.fileId(fr) !== -1 || t.pid(fr) !== as.pid || t.page(fr) !== vp) throw new Error(`pid ${as.pid} page ${vp}: frame ${fr} not its anonymous memory`);
         if (seenOwned.has(fr)) throw new Error(`frame ${fr} owned twice`);
         seenOwned.add(fr);
       }
@@ -247,7 +239,7 @@ export class Machine {
       if (state !== OWNED && seenOwned.has(fr)) throw new Error(`frame ${fr}: not owned but mapped`);
       if (state === FREE && !inPool.has(fr)) throw new Error(`frame ${fr}: free but not in its pool`);
       if (state !== FREE && inPool.has(fr)) throw new Error(`frame ${fr}: in the pool but ${state}`);
-      if (state !== OWNED && (t.fileId(fr) !== -1 || t.pid(fr) !== -1)) throw new Error(`frame ${fr}: ${state} but still names an owner`);
+      if (state !== OWNED && (t.file(fr) !== null || t.fileId(fr) !== -1 || t.pid(fr) !== -1)) throw new Error(`frame ${fr}: ${state} but still names an owner`);
       if (state === DISCONNECTED && count === 0) throw new Error(`frame ${fr}: disconnected and unpinned (leaked for good)`);
       if (state === DISCONNECTED && t.pool(fr) === PMEM) leaked++;
     }

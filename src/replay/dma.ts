@@ -55,7 +55,7 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
         if (t.gen(fr) !== pin.gen(i)) {
           reusedB += b;
           if (reusedI < 0) reusedI = i;
-        } else if (write && t.fileId(fr) >= 0 && racesWriteback(st.m.fileOf(fr)!, t.page(fr))) {
+        } else if (write && t.fileId(fr) >= 0 && racesWriteback(t.file(fr)!, t.page(fr))) {
           raceB += b;
           if (raceI < 0) raceI = i;
         }
@@ -94,7 +94,7 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
     }
   }
   if (raceB > 0) {
-    const f = pin.file(raceI) ?? st.m.fileOf(pin.frame(raceI));
+    const f = pin.file(raceI) ?? t.file(pin.frame(raceI));
     st.emit('writeback_race', ev.ts, raceB, pin.req.pid, pin, fileName(pin, raceI), pageOf(pin, raceI),
       pin.req.link, f?.wbLink ?? null, null, ev);
   }

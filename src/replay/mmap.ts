@@ -141,12 +141,12 @@ export function notifier(st: StrategyReplay, ev: Extract<IndexedEvent, { type: '
       if (st.ignoresPins) {
         // migrate_pages(): the new frame is taken before the old one is freed.
         const nf = t.alloc(t.pool(fr), link);
-        const file = m.fileOf(fr);
+        const file = t.file(fr);
         if (file) {
-          t.setOwner(nf, file.id, t.page(fr), -1);
+          t.setOwner(nf, file, t.page(fr), -1);
           file.pages.set(t.page(fr), nf);
         } else {
-          t.setOwner(nf, -1, v, as.pid);
+          t.setOwner(nf, null, v, as.pid);
           as.anon.set(v, nf);
         }
         t.free(fr, link);

@@ -100,17 +100,17 @@ export function forget(st: StrategyReplay, pin: Pin): void {
   if (st.m.bySlot[pin.slot] === pin) st.m.bySlot[pin.slot] = undefined;
 }
 
-/**
- * The pin lets go of its frames. When the strategy releases it early (a
- * notified owner, a kill) the trace still holds the handle, and DMA on it
- * is dropped until the trace's own unpin.
- */
 /** The pin's state changed: its fast-DMA byte follows (cleared, then set again if it still holds its slot). */
 export function remarkFast(st: StrategyReplay, pin: Pin): void {
   pin.clearFast();
   if (st.m.bySlot[pin.slot] === pin) markFast(st, pin);
 }
 
+/**
+ * The pin lets go of its frames. When the strategy releases it early (a
+ * notified owner, a kill) the trace still holds the handle, and DMA on it
+ * is dropped until the trace's own unpin.
+ */
 export function releasePin(st: StrategyReplay, pin: Pin, ts: number): void {
   if (!pin.released) {
     st.m.dropAll(pin);

@@ -234,7 +234,7 @@ export class StrategyReplay {
         // What lets DMA skip the page checks: nothing moved under a settled pin.
         const fr = pin.frame(i);
         const t = this.m.frames;
-        if (pin.mode(i) !== P_FRAME || fr === NO_FRAME || t.state(fr) !== OWNED || t.gen(fr) !== pin.gen(i) || this.m.fileOf(fr) !== pin.file(i)) {
+        if (pin.mode(i) !== P_FRAME || fr === NO_FRAME || t.state(fr) !== OWNED || t.gen(fr) !== pin.gen(i) || t.file(fr) !== pin.file(i)) {
           throw new Error(`pin ${pin.req.handle}: settled, but page ${i} moved`);
         }
       }

@@ -145,8 +145,8 @@ export interface EventSink {
   feed(ev: IndexedEvent): void;
   /**
    * Offered a dma event before it is decoded: true when the sink is done
-   * with it from these three values alone (a DMA every strategy skips), so
-   * feed() is not called for it.
+   * with it from these three values alone (a DMA every strategy skips or
+   * only counts as dropped), so feed() is not called for it.
    */
   skipDma?(ts: number, pin: number, write: boolean): boolean;
 }
