@@ -229,7 +229,7 @@ export class FrameTable {
     return more && more.length ? [this.pin1[f]!, ...more] : [this.pin1[f]!];
   }
 
-  /** The frame's first holder, with holders() for the rest (pinsOn reads them without a copy). */
+  /** The frame's first holder, and moreHolders() the rest: holders() without the copy (pinsOn). */
   firstHolder(f: number): Pin | null {
     return this.pin1[f]!;
   }

@@ -53,10 +53,11 @@ const NO_PAGES: never[] = [];
 
 /**
  * A pinned page's record, four slots in Pin.pages: the frame held (or
- * remembered; NO_FRAME when none), its generation when pinned and what the page points at now
- * (gen * 4 + P_*, one slot), and the file page it was (file null:
- * anonymous memory or a private copy). One array for all of them: a pin is
- * one allocation of records, and a page's record shares a cache line.
+ * remembered; NO_FRAME when none), its generation when pinned and what the
+ * page points at now (gen * 4 + P_*, one slot), and the file page it was
+ * (file null: anonymous memory or a private copy). One array for all of
+ * them: a pin is one allocation of records, and a page's record shares a
+ * cache line.
  */
 const PG_FRAME = 0;
 const PG_GENMODE = 1;

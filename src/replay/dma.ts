@@ -6,6 +6,7 @@ import type { IndexedEvent } from '../trace/events.js';
 import type { FileState } from '../model/file.js';
 import { NO_FRAME, OWNED } from '../model/frame.js';
 import { K_ODP, K_REFUSED, P_DUMMY, P_FRAME, P_REVOKED, type Pin } from '../model/pin.js';
+import { eventLink } from './links.js';
 import { remarkFast } from './pins.js';
 import type { StrategyReplay } from './state.js';
 import type { CauseLink } from './types.js';
@@ -27,7 +28,7 @@ export interface Inflight {
 
 /** The causal link of the dma event behind `x` (a dma event names no file or pid: linkOf gives the same). */
 export function inflightLink(x: Inflight): CauseLink {
-  return { index: x.index, type: 'dma', ts: x.ts };
+  return eventLink(x.index, 'dma', x.ts);
 }
 
 /** `slot`: the replay's slot for the pin's handle; `write`: ev.dir is "write" (both looked at once for every strategy). */

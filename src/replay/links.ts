@@ -4,8 +4,13 @@ import type { IndexedEvent } from '../trace/events.js';
 import { PinRequest } from '../model/pin.js';
 import type { CauseLink } from './types.js';
 
+/** The link of the event numbered `index`, of `type`, at `ts`, before any file or pid. */
+export function eventLink(index: number, type: IndexedEvent['type'], ts: number): CauseLink {
+  return { index, type, ts };
+}
+
 export function linkOf(ev: IndexedEvent): CauseLink {
-  const l: CauseLink = { index: ev.index, type: ev.type, ts: ev.ts };
+  const l = eventLink(ev.index, ev.type, ev.ts);
   // dma, unpin and device name no file or process: a `file` or `pid` on
   // one is an unknown field, ignored (the wire to a worker drops it too).
   if (ev.type === 'dma' || ev.type === 'unpin' || ev.type === 'device') return l;

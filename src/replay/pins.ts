@@ -21,9 +21,9 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
   if (old) {
     // The trace reuses a handle the strategy still knows (released early): the old one is gone for good.
     releasePin(st, old, ev.ts);
-    old.clearFast();
-    if (m.bySlot[old.slot] === old) m.bySlot[old.slot] = undefined;
     m.pins.replace(old, pin);
+    // The new pin took its place in the list; forget clears its fast byte and its slot.
+    forget(st, old);
   } else m.pins.add(pin);
   pin.slot = slot;
   m.bySlot[slot] = pin;
