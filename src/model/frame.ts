@@ -49,7 +49,8 @@ const F_PINS = 7;
 const STRIDE = 8;
 const STATE_MASK = 3;
 const POOL_BIT = 4;
-const LT_ONE = 8;
+const LT_SHIFT = 3;
+const LT_ONE = 1 << LT_SHIFT;
 const WORD = 2 ** 32;
 
 export class FrameTable {
@@ -107,7 +108,7 @@ export class FrameTable {
   }
 
   ltPins(f: number): number {
-    return this.rec[f * STRIDE + F_META]! >> 3;
+    return this.rec[f * STRIDE + F_META]! >> LT_SHIFT;
   }
 
   freedBy(f: number): CauseLink | null {
@@ -136,7 +137,7 @@ export class FrameTable {
     this.rec[k + F_GEN]++;
     this.setState(k, OWNED);
     // Who reused a frame matters only to a pin still on it (its DMA names it).
-    if (this.rec[k + F_PINS]! > 0) this.reusedLinks[f] = by;
+    if (this.pinCount(f) > 0) this.reusedLinks[f] = by;
     return f;
   }
 
@@ -162,11 +163,10 @@ export class FrameTable {
 
   /** Gives a frame back to its pool (it may still be referenced by pins under `none`). */
   free(f: number, by: CauseLink | null): void {
-    const k = f * STRIDE;
-    if ((this.rec[k + F_META]! & STATE_MASK) === FREE) return;
+    if (this.state(f) === FREE) return;
     this.leave(f, by);
-    this.setState(k, FREE);
-    this.stacks[this.rec[k + F_META]! & POOL_BIT ? PMEM : DRAM].push(f);
+    this.setState(f * STRIDE, FREE);
+    this.stacks[this.pool(f)].push(f);
   }
 
   /** The file or process lets go of the frame; pins keep it alive, disconnected. */
@@ -182,7 +182,7 @@ export class FrameTable {
     this.rec[k + F_FILE] = -1;
     this.rec[k + F_PID_LO] = -1;
     this.rec[k + F_PID_HI] = -1;
-    if (this.rec[k + F_PINS] === 0) return;
+    if (this.pinCount(f) === 0) return;
     if (by) this.freedLinks[f] = by;
     this.pin1[f]!.unsettle();
     const more = this.pinsMore[f];
@@ -191,7 +191,7 @@ export class FrameTable {
 
   addPin(f: number, p: Pin, longterm: boolean): void {
     const k = f * STRIDE;
-    if (this.rec[k + F_PINS] === 0) this.pin1[f] = p;
+    if (this.pinCount(f) === 0) this.pin1[f] = p;
     else {
       const more = this.pinsMore[f];
       // [p], not [] then push: a literal born holding objects never changes its elements kind.
@@ -212,7 +212,7 @@ export class FrameTable {
       if (j < 0) return;
       at = j + 1;
     }
-    if (this.rec[k + F_PINS] === 1) this.pin1[f] = null;
+    if (this.pinCount(f) === 1) this.pin1[f] = null;
     else {
       const last = more!.pop()!;
       if (at === 0) this.pin1[f] = last;
@@ -224,7 +224,7 @@ export class FrameTable {
 
   /** The pins holding the frame, in order (for the rare paths: truncates, migration, checks). */
   holders(f: number): Pin[] {
-    if (this.rec[f * STRIDE + F_PINS] === 0) return [];
+    if (this.pinCount(f) === 0) return [];
     const more = this.pinsMore[f];
     return more && more.length ? [this.pin1[f]!, ...more] : [this.pin1[f]!];
   }

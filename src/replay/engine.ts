@@ -69,7 +69,7 @@ export class Replay {
     // stored in Pin.slot made that field a double, boxed in every Pin.
     switch (type) {
       case 'dma':
-        return this.slots.second(this.slots.find((ev as Handle).pin)) | 0;
+        return this.slotOfLive((ev as Handle).pin);
       case 'pin': {
         const { pin, pid } = ev as Handle & { pid: number };
         const slot = this.freeSlots.pop() ?? this.slotCount++;
@@ -106,6 +106,11 @@ export class Replay {
       default:
         return -1;
     }
+  }
+
+  /** The slot of a live pin handle. */
+  private slotOfLive(handle: number): number {
+    return this.slots.second(this.slots.find(handle)) | 0;
   }
 
   /** Replays one event. The event is the replay's only during the call (the wire refills one object per type): state keeps links and requests built from it, never the event. */
@@ -178,7 +183,7 @@ export class Replay {
   skipDma(ts: number, pin: number, write: boolean): boolean {
     if (this.observed || this.minDue < ts) return false;
     const n = this.states.length;
-    const row = (this.slots.second(this.slots.find(pin)) | 0) * n;
+    const row = this.slotOfLive(pin) * n;
     const need = write ? FAST_WRITE : FAST_READ;
     const bytes = this.fast.bytes;
     for (let i = 0; i < n; i++) {
