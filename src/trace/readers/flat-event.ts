@@ -141,19 +141,23 @@ class StringMemo {
   }
 }
 
-type Build = (code: number, seen: number, b: Buffer, s: Slots, strings: StringMemo) => object;
+type Build = (seen: number, b: Buffer, s: Slots, strings: StringMemo) => object;
 /** The builder's objects with every field null (see primeShapes). */
-type Shape = (code: number, seen: number) => object;
+type Shape = (seen: number) => object;
 
 /**
- * The generated builder: a switch over the type, then over which optional
- * fields the line gave, each case one object literal naming the required
- * fields (present: checked before) and the optional ones given, in table
- * order. Each type's objects thus share a few hidden classes, which keeps
- * the validator's and the replay's property loads monomorphic, and each
- * literal is its own allocation site.
+ * The generated builders, one per type (indexed by its code): a switch over
+ * which optional fields the line gave, each case one object literal naming
+ * the required fields (present: checked before) and the optional ones
+ * given, in table order. Each type's objects thus share a few hidden
+ * classes, which keeps the validator's and the replay's property loads
+ * monomorphic, and each literal is its own allocation site. One function
+ * per type, not one for all: the optimizing compiler then compiles the
+ * few hot types' small builders, once each, where one builder of every
+ * type took it 0.1-0.2 s per compile, compiled again as each rarer type
+ * first came by.
  */
-function compileBuilder(): { build: Build; buildPlain: Build; shape: Shape; required: Int32Array; allowed: Int32Array } {
+function compileBuilders(): { build: Build[]; buildPlain: Build[]; shape: Shape[]; required: Int32Array; allowed: Int32Array } {
   const required = new Int32Array(BODY_TYPES.length);
   const allowed = new Int32Array(BODY_TYPES.length);
   const value = (k: number, f: FieldSpec) => {
@@ -167,7 +171,8 @@ function compileBuilder(): { build: Build; buildPlain: Build; shape: Shape; requ
   // The same switch three times: with the values and the validator's index
   // slot, with the values alone (JSON.parse's object), and with null in
   // every field (the shapes to prime). `index`: the slot's value, or null for none.
-  const cases = (valueOf: (k: number, f: FieldSpec) => string, index: string | null) => BODY_TYPES.map((type, code) => {
+  const body = (code: number, valueOf: (k: number, f: FieldSpec) => string, index: string | null) => {
+    const type = BODY_TYPES[code]!;
     let req = 1; // "type"
     const fields = fieldsOf(type).map(([name, f]) => ({ name, f, k: KEY_ID.get(name)!, bit: 1 << KEY_ID.get(name)! }));
     for (const { f, bit } of fields) if (f.required) req |= bit;
@@ -185,17 +190,19 @@ function compileBuilder(): { build: Build; buildPlain: Build; shape: Shape; requ
       literals.push(`case ${sub}: return { ${props.join(', ')} };`);
       if (sub === 0) break;
     }
-    return `case ${code}: switch (seen & ${opt}) { ${literals.join(' ')} } break;`;
-  }).join('\n');
-  const body = `"use strict"; return function build(code, seen, b, s, strings) { switch (code) { ${cases(value, '-1')} } };`;
-  const build = new Function('V', body)(KEYS.map((k) => k.values)) as Build;
-  const plain = `"use strict"; return function buildPlain(code, seen, b, s, strings) { switch (code) { ${cases(value, null)} } };`;
-  const buildPlain = new Function('V', plain)(KEYS.map((k) => k.values)) as Build;
-  const shape = new Function(`"use strict"; return function shape(code, seen) { switch (code) { ${cases(() => 'null', 'null')} } };`)() as Shape;
+    return `switch (seen & ${opt}) { ${literals.join(' ')} }`;
+  };
+  const compile = (name: string, valueOf: (k: number, f: FieldSpec) => string, index: string | null) =>
+    BODY_TYPES.map((type, code) => new Function('V',
+      `"use strict"; return function ${name}_${type}(seen, b, s, strings) { ${body(code, valueOf, index)} };`,
+    )(KEYS.map((k) => k.values)) as Build);
+  const build = compile('build', value, '-1');
+  const buildPlain = compile('buildPlain', value, null);
+  const shape = compile('shape', () => 'null', 'null') as unknown as Shape[];
   return { build, buildPlain, shape, required, allowed };
 }
 
-const { build, buildPlain, shape, required: REQUIRED, allowed: ALLOWED } = compileBuilder();
+const { build, buildPlain, shape, required: REQUIRED, allowed: ALLOWED } = compileBuilders();
 
 /**
  * Every hidden class the builder can make (each type with each subset of
@@ -212,7 +219,7 @@ function primeShapes(): void {
     const opt = ALLOWED[code]! & ~req;
     // Every subset of the optional bits, opt itself down to 0.
     for (let sub = opt; ; sub = (sub - 1) & opt) {
-      shape(code, req | sub);
+      shape[code]!(req | sub);
       if (sub === 0) break;
     }
   }
@@ -230,7 +237,7 @@ export class FlatEventDecoder {
   private readonly strings = new StringMemo();
 
   /** Builds with the index slot (the validator's input), or exactly JSON.parse's object (`indexSlot` false). */
-  private readonly build: Build;
+  private readonly build: Build[];
 
   constructor(indexSlot = true) {
     this.build = indexSlot ? build : buildPlain;
@@ -256,7 +263,7 @@ export class FlatEventDecoder {
     const code = this.slots.num[0]!;
     if ((seen & REQUIRED[code]!) !== REQUIRED[code] || (seen & ~ALLOWED[code]!) !== 0) return undefined;
     this.end = i;
-    return this.build(code, seen, b, this.slots, this.strings);
+    return this.build[code]!(seen, b, this.slots, this.strings);
   }
 
   /** Scans one flat object and what follows it on its line: the index of the line's end, or -1. */
