@@ -194,7 +194,7 @@ function compileBuilders(): { build: Build[]; buildPlain: Build[]; shape: Shape[
   };
   const compile = (name: string, valueOf: (k: number, f: FieldSpec) => string, index: string | null) =>
     BODY_TYPES.map((type, code) => new Function('V',
-      `"use strict"; return function ${name}_${type}(seen, b, s, strings) { ${body(code, valueOf, index)} };`,
+      `"use strict"; return function ${name}_${type.replace(/\W/g, '_')}(seen, b, s, strings) { ${body(code, valueOf, index)} };`,
     )(KEYS.map((k) => k.values)) as Build);
   const build = compile('build', value, '-1');
   const buildPlain = compile('buildPlain', value, null);
