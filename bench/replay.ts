@@ -65,6 +65,8 @@ export const replaySection: BenchSection = {
     const medianTwo: Record<number, string> = {};
     /** The 2-thread median itself, for the verdict (the table rounds it). */
     const medianTwoValue: Record<number, number> = {};
+    /** The fastest 2-thread run's rate over the fastest bare run's: the same target read the other way. */
+    const bestTwoValue: Record<number, number> = {};
     for (const n of [small, big]) {
       const path = join(ctx.tmpDir, `mixed-${n}.ndjson`);
       ctx.log(`replay: generating mixed ${fmt(n)} events`);
@@ -93,6 +95,7 @@ export const replaySection: BenchSection = {
       perEvents[n] = two;
       medianTwo[n] = vsBare(runs.two);
       medianTwoValue[n] = median(ratiosOf(runs.two));
+      bestTwoValue[n] = rate(two) / rate(bare);
       rows.push(`| ${fmt(n)} | bare JSON.parse loop | ${fmt(rate(bare))} | ${bare.maxRssMiB.toFixed(0)} | 100% |`);
       rows.push(`| ${fmt(n)} | replay, 9 strategies, 2 threads | ${fmt(rate(two))} | ${two.maxRssMiB.toFixed(0)} | ${medianTwo[n]} |`);
       if (runs.one.length) {
@@ -116,7 +119,8 @@ export const replaySection: BenchSection = {
       '',
       `Peak RSS at ${fmt(big)} events is ${ratio.toFixed(2)}x that at ${fmt(small)} (target <= 1.3x).`,
       `Event rate with 2 threads against the bare loop (target >= 40% at ${fmt(small)} events): median ${pct(medianTwoValue[small]!, 1)}` +
-        ` at ${fmt(small)} events, ${pct(medianTwoValue[big]!, 1)} at ${fmt(big)}: **${medianTwoValue[small]! >= 0.4 ? 'met' : 'not met'}**.`,
+        ` at ${fmt(small)} events, ${pct(medianTwoValue[big]!, 1)} at ${fmt(big)}: **${medianTwoValue[small]! >= 0.4 ? 'met' : 'not met'}**` +
+        ` (fastest run against fastest run: ${pct(bestTwoValue[small]!, 1)} at ${fmt(small)}, ${pct(bestTwoValue[big]!, 1)} at ${fmt(big)}).`,
     ].join('\n');
   },
 };
