@@ -150,9 +150,7 @@ export class FrameTable {
     }
     const k = f * STRIDE;
     this.rec[k + F_META] = pool === PMEM ? POOL_BIT : 0;
-    this.rec[k + F_FILE] = -1;
-    this.rec[k + F_PID_LO] = -1;
-    this.rec[k + F_PID_HI] = -1;
+    this.noOwner(k);
     this.owners.push(null);
     this.pin1.push(null);
     this.pinsMore.push(null);
@@ -177,16 +175,20 @@ export class FrameTable {
 
   /** The owner goes: the frame stops being what its pins saw, so their DMA must look page by page again. */
   private leave(f: number, by: CauseLink | null): void {
-    const k = f * STRIDE;
     this.owners[f] = null;
-    this.rec[k + F_FILE] = -1;
-    this.rec[k + F_PID_LO] = -1;
-    this.rec[k + F_PID_HI] = -1;
+    this.noOwner(f * STRIDE);
     if (this.pinCount(f) === 0) return;
     if (by) this.freedLinks[f] = by;
     this.pin1[f]!.unsettle();
     const more = this.pinsMore[f];
     if (more) for (let j = 0; j < more.length; j++) more[j]!.unsettle();
+  }
+
+  /** The record at `k` names no owner: no file, no pid (the page is left as it was: it is read only while owned). */
+  private noOwner(k: number): void {
+    this.rec[k + F_FILE] = -1;
+    this.rec[k + F_PID_LO] = -1;
+    this.rec[k + F_PID_HI] = -1;
   }
 
   addPin(f: number, p: Pin, longterm: boolean): void {

@@ -184,10 +184,14 @@ export class Pin {
     this.clearFast();
   }
 
+  /** A DMA through the pin is dropped (counted, nothing else): released early, refused, or its device hung. */
+  dropsDma(): boolean {
+    return this.released || this.kind === K_REFUSED || this.dev.hung;
+  }
+
   /** The fast-DMA byte this pin's state allows: 0 when a DMA through it may matter. */
   fastBits(): number {
-    // dma()'s own first test, in its order: these DMAs are dropped.
-    if (this.released || this.kind === K_REFUSED || this.dev.hung) return FAST_DROP;
+    if (this.dropsDma()) return FAST_DROP;
     if (this.kind !== K_PIN || !this.settled) return 0;
     return this.wbPages ? FAST_READ : FAST_READ | FAST_WRITE;
   }

@@ -5,7 +5,7 @@
 import type { IndexedEvent } from '../trace/events.js';
 import type { FileState } from '../model/file.js';
 import { NO_FRAME, OWNED } from '../model/frame.js';
-import { K_ODP, K_REFUSED, P_DUMMY, P_FRAME, P_REVOKED, type Pin } from '../model/pin.js';
+import { K_ODP, P_DUMMY, P_FRAME, P_REVOKED, type Pin } from '../model/pin.js';
 import { eventLink } from './links.js';
 import { remarkFast } from './pins.js';
 import type { StrategyReplay } from './state.js';
@@ -34,7 +34,7 @@ export function inflightLink(x: Inflight): CauseLink {
 /** `slot`: the replay's slot for the pin's handle; `write`: ev.dir is "write" (both looked at once for every strategy). */
 export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' }>, slot: number, write: boolean): void {
   const pin = st.m.bySlot[slot];
-  if (pin === undefined || pin.released || pin.kind === K_REFUSED || pin.dev.hung) return void st.dropped++;
+  if (pin === undefined || pin.dropsDma()) return void st.dropped++;
   if (pin.kind === K_ODP) return odpDma(st, pin, ev);
   const ps = st.ps;
   // Bytes from the start of the pin's first page: page i is [i * ps, (i + 1) * ps).
