@@ -240,7 +240,7 @@ test('a pinned anonymous page that MAP_FIXED replaces: the lost write names the 
 
 test('a pin handle the trace reuses after a killed process exits belongs to the new pin under every strategy', async () => {
   // pid 1's long-term pin blocks a truncate; under kill the lease break kills pid 1 at ts 110, so
-  // its exit is dropped and the strategy still holds the old pin 5. pid 3 then pins handle 5 again:
+  // its exit is dropped (counted), releasing the old pin 5's handle. pid 3 then pins handle 5 again:
   // its DMA must reach the new pin (no finding, not dropped), with one or two threads.
   const events = [
     { type: 'device', ts: 0, dev: 'nic' },

@@ -15,10 +15,12 @@ export class FileState {
   readonly writeback = new WritebackPages();
   /** Operations queued on the file; the head is the one in progress. */
   readonly queue: PendingOp[] = [];
-  /** The last writeback start, for a writeback_race's causal chain. */
-  wbLink: CauseLink | null = null;
-  /** The last truncate that shrank the file (why an ODP fault past EOF happened). */
-  shrunkBy: CauseLink | null = null;
+  /**
+   * Pages past EOF and the truncate that cut each run of them off (why an
+   * ODP fault there happened), newest and lowest last. Growth trims them, so
+   * the runs stay disjoint and no more than the file's pages.
+   */
+  private cut: { lo: number; hi: number; by: CauseLink }[] | null = null;
   readonly pool: PoolId;
   /** Page cache files that need dirty tracking: not DAX, not shmem. */
   readonly dirtyTracked: boolean;
@@ -35,5 +37,27 @@ export class FileState {
   /** Number of pages covering [0, size). */
   pageCount(pageSize: number): number {
     return Math.ceil(this.size / pageSize);
+  }
+
+  /** The size becomes `size`: by a truncate `by`, or grown by a write (by null). */
+  resize(size: number, pageSize: number, by: CauseLink | null): void {
+    const had = this.pageCount(pageSize);
+    this.size = size;
+    const n = this.pageCount(pageSize);
+    if (n < had && by) {
+      (this.cut ??= []).push({ lo: n, hi: had, by });
+    } else if (n > had && this.cut) {
+      // Pages back inside EOF were not cut off any more.
+      const c = this.cut;
+      while (c.length > 0 && c[c.length - 1]!.hi <= n) c.pop();
+      if (c.length > 0 && c[c.length - 1]!.lo < n) c[c.length - 1]!.lo = n;
+    }
+  }
+
+  /** The truncate that cut page `page` (past EOF) off the file, if one did. */
+  cutBy(page: number): CauseLink | null {
+    const c = this.cut;
+    if (c) for (let k = c.length - 1; k >= 0; k--) if (c[k]!.lo <= page && page < c[k]!.hi) return c[k]!.by;
+    return null;
   }
 }

@@ -30,30 +30,10 @@ export class LivePins {
     this.size--;
   }
 
-  /** `p` takes `old`'s place (a handle reused: as a Map keyed by handle would keep its position). */
-  replace(old: Pin, p: Pin): void {
-    if (!old.live) return this.add(p);
-    p.livePrev = old.livePrev;
-    p.liveNext = old.liveNext;
-    if (p.livePrev) p.livePrev.liveNext = p;
-    else this.head = p;
-    if (p.liveNext) p.liveNext.livePrev = p;
-    else this.tail = p;
-    old.livePrev = old.liveNext = null;
-    old.live = false;
-    p.live = true;
-  }
-
   /** A snapshot, oldest first (callers may release pins while walking it). */
   values(): Pin[] {
     const out: Pin[] = [];
     for (let p = this.head; p !== null; p = p.liveNext) out.push(p);
     return out;
-  }
-
-  /** The live pin with this handle (a linear walk: only asked when a strategy may hold pins the trace released). */
-  byHandle(handle: number): Pin | undefined {
-    for (let p = this.head; p !== null; p = p.liveNext) if (p.req.handle === handle) return p;
-    return undefined;
   }
 }

@@ -31,8 +31,6 @@ export class Machine {
   private fileIds = 0;
   readonly spaces = new Map<number, AddressSpace>();
   readonly pins = new LivePins();
-  /** Some process was killed and its exit dropped: pins the trace released may still be here, by handle. */
-  zombies = false;
   /** The same pins by the replay's slot for their handle (see Replay): DMA finds its pin by index, not by hash. */
   readonly bySlot: (Pin | undefined)[] = [];
   readonly devices = new Map<string, DeviceState>();

@@ -2,7 +2,6 @@
 // or anonymous memory, and the anonymous frames (anonymous memory and
 // private COW copies of file pages) keyed by virtual page.
 import type { FileState } from './file.js';
-import type { CauseLink } from '../replay/types.js';
 
 export interface Mapping {
   start: number;
@@ -19,8 +18,6 @@ export class AddressSpace {
   readonly maps: Mapping[] = [];
   /** Virtual page -> frame (number) of anonymous memory or a private copy of a file page. */
   readonly anon = new AnonPages();
-  /** The last munmap (why an ODP fault on an unmapped address happened). */
-  unmappedBy: CauseLink | null = null;
   constructor(readonly pid: number) {}
 
   find(va: number): Mapping | null {
@@ -37,9 +34,14 @@ export class AddressSpace {
     return null;
   }
 
+  /** Something is mapped in [start, end). */
+  mapsAny(start: number, end: number): boolean {
+    return this.maps.some((x) => x.end > start && x.start < end);
+  }
+
   /** Removes [start, end) from the mappings, splitting those that straddle it; false when nothing was mapped there. */
   removeRange(start: number, end: number): boolean {
-    if (!this.maps.some((x) => x.end > start && x.start < end)) return false;
+    if (!this.mapsAny(start, end)) return false;
     const out: Mapping[] = [];
     for (const x of this.maps) {
       if (x.end <= start || x.start >= end) {

@@ -106,8 +106,8 @@ export class Pin {
   private bits = K_PIN | B_SETTLED;
   /** Per-page records (PG_*), allocated only for a pin that takes pages (an ODP mirror or a refused pin has none). */
   pages: (FileState | number | null)[] = NO_PAGES;
-  /** The event that redirected or revoked pages of this pin. */
-  redirectedBy: CauseLink | null = null;
+  /** Page index -> the event that redirected or revoked it (a pin), or unmapped it (an ODP mirror): causal chains only. */
+  private causes: Map<number, CauseLink> | null = null;
   leaks: Leak[] | null = null;
   blocking: PendingOp[] | null = null;
   /** Pages holding a frame reference. */
@@ -202,6 +202,15 @@ export class Pin {
       this.fast.bytes[this.fastAt] = 0;
       this.fast = null;
     }
+  }
+
+  /** The event that redirected, revoked or unmapped page i, if one did. */
+  causeOf(i: number): CauseLink | null {
+    return this.causes?.get(i) ?? null;
+  }
+
+  setCause(i: number, by: CauseLink): void {
+    (this.causes ??= new Map()).set(i, by);
   }
 
   /** The pin takes pages: one record per page, nothing held yet. */

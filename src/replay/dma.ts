@@ -80,24 +80,25 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
   }
   if (lostB > 0) {
     const fr = pin.frame(lostI);
-    const why = pin.mode(lostI) === P_DUMMY ? pin.redirectedBy : (fr === NO_FRAME ? null : t.freedBy(fr));
+    const why = pin.mode(lostI) === P_DUMMY ? pin.causeOf(lostI) : (fr === NO_FRAME ? null : t.freedBy(fr));
     st.emit(write ? 'lost_write' : 'stale_read', ev.ts, lostB, pin.req.pid, pin, fileName(pin, lostI),
       pageOf(pin, lostI), pin.req.link, why, null, ev);
   }
   if (faultB > 0) {
     st.emit('dma_fault', ev.ts, faultB, pin.req.pid, pin, fileName(pin, faultI), pageOf(pin, faultI),
-      pin.req.link, pin.redirectedBy, null, ev);
+      pin.req.link, pin.causeOf(faultI), null, ev);
     if (!pin.dev.faultTolerant) {
       pin.dev.hung = true;
       // Every pin through the hung device now drops its DMA: none may be skipped as a no-op.
       for (const p of st.m.pins.values()) if (p.dev === pin.dev) remarkFast(st, p);
-      st.emit('device_hang', ev.ts, 0, pin.req.pid, pin, null, null, pin.req.link, pin.redirectedBy, null, ev);
+      st.emit('device_hang', ev.ts, 0, pin.req.pid, pin, null, null, pin.req.link, pin.causeOf(faultI), null, ev);
     }
   }
   if (raceB > 0) {
-    const f = pin.file(raceI) ?? t.file(pin.frame(raceI));
+    // The frame is still its file page (checked above): that page's window.
+    const fr = pin.frame(raceI);
     st.emit('writeback_race', ev.ts, raceB, pin.req.pid, pin, fileName(pin, raceI), pageOf(pin, raceI),
-      pin.req.link, f?.wbLink ?? null, null, ev);
+      pin.req.link, t.file(fr)!.writeback.window(t.page(fr)), null, ev);
   }
 }
 
@@ -114,7 +115,7 @@ function settledWrite(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, { 
   }
   if (raceB > 0) {
     st.emit('writeback_race', ev.ts, raceB, pin.req.pid, pin, fileName(pin, raceI), pageOf(pin, raceI),
-      pin.req.link, pin.file(raceI)!.wbLink, null, ev);
+      pin.req.link, pin.file(raceI)!.writeback.window(pin.fpage(raceI)), null, ev);
   }
 }
 
@@ -162,7 +163,7 @@ export function odpDma(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, {
         faultI = v - pin.req.vpage0;
         faultFile = r.map?.file?.name ?? null;
         faultPage = r.map?.file ? Math.floor((r.map.off + (v * ps - r.map.start)) / ps) : faultI;
-        why = r.map ? (r.map.file?.shrunkBy ?? null) : (as?.unmappedBy ?? null);
+        why = r.map ? (r.map.file?.cutBy(faultPage) ?? null) : pin.causeOf(faultI);
       }
     } else if (dur > 0 && r.file) {
       if (inf && inf.file === r.file) {

@@ -4,7 +4,8 @@
 import type { IndexedEvent } from '../trace/events.js';
 import type { AddressSpace } from '../model/mm.js';
 import { NO_FRAME } from '../model/frame.js';
-import { P_FRAME, K_PIN, type Pin } from '../model/pin.js';
+import { P_FRAME, K_ODP, K_PIN, type Pin } from '../model/pin.js';
+import { fileName, pageOf } from './dma.js';
 import { forget, releasePin } from './pins.js';
 import type { StrategyReplay } from './state.js';
 import type { CauseLink } from './types.js';
@@ -12,12 +13,22 @@ import type { CauseLink } from './types.js';
 export function mmap(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'mmap' }>): void {
   if (st.m.killed.has(ev.pid)) return void st.dropped++;
   const as = st.m.space(ev.pid);
-  // MAP_FIXED over an old mapping unmaps it first.
-  unmapRange(st, as, ev.addr, ev.addr + ev.len, st.links.get(ev));
+  const ps = st.ps;
+  // Whole pages, as the kernel maps them: a range covers every page it
+  // touches, and the first of them maps the page `off` falls in.
+  const start = Math.floor(ev.addr / ps) * ps;
+  const end = Math.ceil((ev.addr + ev.len) / ps) * ps;
+  const link = st.links.get(ev);
+  if (as.mapsAny(start, end)) {
+    // MAP_FIXED over an old mapping unmaps it first, so under fail it can hit EBUSY as munmap does.
+    if (st.munmapFails && busy(st, as, ev.pid, ev.ts, start / ps, end / ps, link)) return;
+    if (st.isOdp) markUnmapped(st, ev.pid, start / ps, end / ps, link);
+    unmapRange(st, as, start, end, link);
+  }
   as.add({
-    start: ev.addr, end: ev.addr + ev.len,
+    start, end,
     file: ev.file === undefined ? null : st.m.file(ev.file),
-    off: ev.off ?? 0, shared: ev.shared ?? true,
+    off: Math.floor((ev.off ?? 0) / ps) * ps, shared: ev.shared ?? true,
   });
 }
 
@@ -58,39 +69,65 @@ export function munmap(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'mu
   if (m.killed.has(ev.pid)) return void st.dropped++;
   const as = m.spaces.get(ev.pid);
   if (!as) return;
-  const end = ev.addr + ev.len;
-  if (st.munmapFails) {
-    // EBUSY when a long-term pin of this process holds pages of the range.
-    let pages = 0;
-    let first: Pin | null = null;
-    for (const pin of m.pins.values()) {
-      if (pin.req.pid !== ev.pid || !pin.req.longterm || pin.kind !== K_PIN || pin.released) continue;
-      const lo = Math.max(Math.floor(ev.addr / st.ps), pin.req.vpage0);
-      const hi = Math.min(Math.ceil(end / st.ps), pin.req.vpage0 + pin.req.npages);
-      for (let v = lo; v < hi; v++) {
-        if (pin.mode(v - pin.req.vpage0) === P_FRAME) {
-          pages++;
-          first ??= pin;
-        }
+  const link = st.links.get(ev);
+  // munmap() takes whole pages: every page the range touches.
+  const v0 = Math.floor(ev.addr / st.ps);
+  const v1 = Math.ceil((ev.addr + ev.len) / st.ps);
+  // Nothing mapped there: nothing to fail on, unmap or tell a mirror.
+  if (!as.mapsAny(v0 * st.ps, v1 * st.ps)) return;
+  if (st.munmapFails && busy(st, as, ev.pid, ev.ts, v0, v1, link)) return;
+  if (st.isOdp) markUnmapped(st, ev.pid, v0, v1, link);
+  unmapRange(st, as, v0 * st.ps, v1 * st.ps, link);
+}
+
+/**
+ * fail: EBUSY when a long-term pin of the process took one of the virtual
+ * pages [v0, v1) and still holds the frame mapped there now (a mapping
+ * replaced since is not the pinned one). One finding: the pages once each.
+ */
+function busy(st: StrategyReplay, as: AddressSpace, pid: number, ts: number, v0: number, v1: number, link: CauseLink): boolean {
+  const m = st.m;
+  let pages: Set<number> | null = null;
+  const holders: Pin[] = [];
+  let firstV = Infinity, firstPin: Pin | null = null;
+  for (const pin of m.pins.values()) {
+    if (pin.req.pid !== pid || !pin.req.longterm || pin.kind !== K_PIN || pin.released) continue;
+    const lo = Math.max(v0, pin.req.vpage0);
+    const hi = Math.min(v1, pin.req.vpage0 + pin.req.npages);
+    let holds = false;
+    for (let v = lo; v < hi; v++) {
+      const i = v - pin.req.vpage0;
+      if (pin.mode(i) !== P_FRAME || pin.frame(i) !== m.resolve(as, v, false, false, null).frame) continue;
+      holds = true;
+      (pages ??= new Set()).add(v);
+      if (v < firstV) {
+        firstV = v;
+        firstPin = pin;
       }
     }
-    if (pages > 0) {
-      st.emit('op_failed', ev.ts, pages * st.ps, ev.pid, first, null, null, first!.req.link, st.links.get(ev), null, null);
-      return;
-    }
+    if (holds) holders.push(pin);
   }
-  const link = st.links.get(ev);
-  as.unmappedBy = link;
-  unmapRange(st, as, ev.addr, end, link);
+  if (!pages) return false;
+  const i = firstV - firstPin!.req.vpage0;
+  st.emit('op_failed', ts, pages.size * st.ps, pid, holders[0]!, fileName(firstPin!, i), pageOf(firstPin!, i),
+    null, link, null, null, undefined, holders.map((p) => p.req.link));
+  return true;
+}
+
+/** odp: the mirrors of the process's registrations lose [v0, v1); a later fault there names this munmap. */
+function markUnmapped(st: StrategyReplay, pid: number, v0: number, v1: number, link: CauseLink): void {
+  for (const pin of st.m.pins.values()) {
+    if (pin.req.pid !== pid || pin.kind !== K_ODP) continue;
+    const lo = Math.max(v0, pin.req.vpage0);
+    const hi = Math.min(v1, pin.req.vpage0 + pin.req.npages);
+    for (let v = lo; v < hi; v++) pin.setCause(v - pin.req.vpage0, link);
+  }
 }
 
 export function exit(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'exit' }>): void {
   const m = st.m;
-  if (m.killed.has(ev.pid)) {
-    // Its pins stay here under handles the trace now reuses: pin() looks them up.
-    m.zombies = true;
-    return void st.dropped++;
-  }
+  const killed = m.killed.delete(ev.pid);
+  // Pins released early still hold their handles until now.
   const pins = m.pins.values();
   for (let k = 0; k < pins.length; k++) {
     const pin = pins[k]!;
@@ -98,6 +135,8 @@ export function exit(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'exit
     releasePin(st, pin, ev.ts);
     forget(st, pin);
   }
+  // A killed process's exit is its own last event, dropped; the pid is free for a new process.
+  if (killed) return void st.dropped++;
   tearDown(st, ev.pid, st.links.get(ev));
   st.drain(ev.ts);
 }
@@ -130,6 +169,8 @@ export function notifier(st: StrategyReplay, ev: Extract<IndexedEvent, { type: '
   const t = m.frames;
   let blocked = 0;
   let first: Pin | null = null;
+  let firstFile: string | null = null;
+  let firstPage: number | null = null;
   for (const map of [...as.maps]) {
     const lo = Math.max(map.start, ev.start);
     const hi = Math.min(map.end, ev.end);
@@ -152,12 +193,17 @@ export function notifier(st: StrategyReplay, ev: Extract<IndexedEvent, { type: '
         t.free(fr, link);
       } else if (t.ltPins(fr) > 0) {
         blocked++;
-        first ??= t.holders(fr).find((p) => p.req.longterm) ?? null;
+        if (!first) {
+          first = t.holders(fr).find((p) => p.req.longterm)!;
+          // Named as a DMA finding names its page: the file page, or the page within the pin for anonymous memory.
+          firstFile = r.file?.name ?? null;
+          firstPage = r.file ? r.fpage : v - first.req.vpage0;
+        }
       }
     }
   }
   if (blocked > 0) {
-    st.emit('migration_blocked', ev.ts, blocked * ps, ev.pid, first, first?.file(0)?.name ?? null, null,
+    st.emit('migration_blocked', ev.ts, blocked * ps, ev.pid, first, firstFile, firstPage,
       first?.req.link ?? null, link, null, null);
   }
 }

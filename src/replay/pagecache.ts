@@ -10,9 +10,9 @@ export function write(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'wri
   const m = st.m;
   if (ev.pid !== undefined && m.killed.has(ev.pid)) return void st.dropped++;
   const f = m.file(ev.file);
+  if (ev.len === 0) return; // write(2) of nothing moves no i_size
   const end = ev.off + ev.len;
-  if (end > f.size) f.size = end;
-  if (ev.len === 0) return;
+  if (end > f.size) f.resize(end, st.ps, null);
   let link: CauseLink | null = null;
   const p1 = Math.floor((end - 1) / st.ps);
   for (let p = Math.floor(ev.off / st.ps); p <= p1; p++) {
@@ -24,11 +24,13 @@ export function writeback(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 
   const f = st.m.file(ev.file);
   if (!f.dirtyTracked || ev.len === 0) return; // DAX and shmem have no writeback
   const p1 = Math.floor((ev.off + ev.len - 1) / st.ps);
-  for (let p = Math.floor(ev.off / st.ps); p <= p1; p++) {
-    if (ev.phase === 'start') f.writeback.start(p);
-    else f.writeback.end(p);
+  const p0 = Math.floor(ev.off / st.ps);
+  if (ev.phase === 'start') {
+    const link = st.links.get(ev);
+    for (let p = p0; p <= p1; p++) f.writeback.start(p, link);
+  } else {
+    for (let p = p0; p <= p1; p++) f.writeback.end(p);
   }
-  if (ev.phase === 'start') f.wbLink = st.links.get(ev);
 }
 
 export function device(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'device' }>): void {

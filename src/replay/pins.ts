@@ -9,22 +9,12 @@ import type { StrategyReplay } from './state.js';
 /** `slot`: the replay's slot for the handle (Replay.slotOf), the same in every strategy. */
 export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' }>, slot: number): void {
   const m = st.m;
-  // A pin this strategy kept past the trace's release (its process killed, the exit dropped) leaves the slot.
-  m.bySlot[slot]?.clearFast();
-  m.bySlot[slot] = undefined;
   if (m.killed.has(ev.pid)) return void st.dropped++;
   const ps = st.ps;
   const req = st.links.pinRequest(ev, ps);
   const { vpage0: v0, npages: n, longterm, write, link } = req;
   const pin = new Pin(req, m.device(ev.dev));
-  const old = m.zombies ? m.pins.byHandle(ev.pin) : undefined;
-  if (old) {
-    // The trace reuses a handle the strategy still knows (released early): the old one is gone for good.
-    releasePin(st, old, ev.ts);
-    m.pins.replace(old, pin);
-    // The new pin took its place in the list; forget clears its fast byte and its slot.
-    forget(st, old);
-  } else m.pins.add(pin);
+  m.pins.add(pin);
   pin.slot = slot;
   m.bySlot[slot] = pin;
   const as = m.spaces.get(ev.pid);

@@ -78,10 +78,12 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
   const frames = framesIn(op.file, lo, hi);
   const ft = st.m.frames;
   const pins = pinsOn(ft, frames);
-  for (let k = 0; k < frames.length; k++) if (ft.pinCount(frames[k]!) > 0) op.pinnedPages++;
   const lt = pins.length > 0 ? pins.filter((p) => p.req.longterm) : pins;
   if (lt.length > 0 && st.onTruncate(lt[0]!) === 'fail') {
-    st.emit('op_failed', op.ts, op.pinnedPages * st.ps, op.link.pid ?? null, lt[0]!, op.file.name, lo,
+    // EBUSY for the long-term pinned pages; short-term pins alone would not fail it.
+    let ltPages = 0;
+    for (let k = 0; k < frames.length; k++) if (ft.ltPins(frames[k]!) > 0) ltPages++;
+    st.emit('op_failed', op.ts, ltPages * st.ps, op.link.pid ?? null, lt[0]!, op.file.name, lo,
       op.link, null, null, null, undefined, lt.map((p) => p.req.link));
     op.done = true;
     return next(st, op, t);
@@ -106,6 +108,7 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
       op.waitOn(p);
     }
   }
+  if (op.blockers > 0) op.pinnedPages = blockedPages(ft, frames, op);
   if (waits) st.arm(t + st.opts.leaseBreakNs, { kind: T_DEADLINE, op, pin: null });
   if (st.isOdp && st.inflight.length) {
     // The invalidation waits for DMA in flight on the pages (mmu_interval_read_retry).
@@ -128,6 +131,18 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
   }
   // Completing now: nothing changed since the frames and pins were looked up.
   if (op.blockers === 0 && op.inflightUntil <= t) completeOp(st, op, t, frames, pins);
+}
+
+/** How many of `frames` a pin that `op` waits for holds: the stall's pages (a page cache page's short-term pin does not block). */
+function blockedPages(ft: FrameTable, frames: number[], op: PendingOp): number {
+  let n = 0;
+  for (let k = 0; k < frames.length; k++) {
+    const fr = frames[k]!;
+    if (ft.pinCount(fr) === 0) continue;
+    if (ft.firstHolder(fr)!.blocking?.includes(op)) n++;
+    else if (ft.moreHolders(fr)?.some((p) => p.blocking?.includes(op))) n++;
+  }
+  return n;
 }
 
 /** `frames`, `pins`: the operation's frames and the pins on them, when the caller just looked them up. */
@@ -157,7 +172,7 @@ export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?
           p.setMode(i, act === 'dummy' ? P_DUMMY : P_REVOKED);
           p.unsettle();
           p.setFrame(i, fr); // remembered for the chain; no reference held
-          p.redirectedBy = op.link;
+          p.setCause(i, op.link);
         } else if (f.dax) {
           leaked++;
           if (firstPage < 0) firstPage = page;
@@ -183,8 +198,7 @@ export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?
         dropAnon(st, as, Math.floor(vaLo / st.ps), Math.ceil(map.end / st.ps), op.link);
       }
     }
-    if (op.size < f.size) f.shrunkBy = op.link;
-    f.size = op.size;
+    f.resize(op.size, st.ps, op.link);
   }
   if (t > op.ts) stall(st, op, t - op.ts, lo, false);
   op.done = true;
