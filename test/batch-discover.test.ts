@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -42,4 +42,33 @@ test('reportNames are unique even for the same name in two folders', () => {
   assert.equal(new Set(names.map((n) => n.toLowerCase())).size, names.length);
   assert.deepEqual(names.slice(0, 3), ['a--x.ndjson.html', 'a--x.ndjson~2.html', 'b--x.ndjson.html']);
   for (const n of names) assert.match(n, /^[A-Za-z0-9._~-]+\.html$/);
+});
+
+test('a gzip file cut short or corrupt is a trace (its replay names the gzip error), and a mistyped first event too', () => {
+  const gz = gzipSync(Buffer.from(ev.repeat(200)));
+  assert.equal(sniffTrace(gz.subarray(0, 10)), null, 'only the gzip header');
+  assert.equal(sniffTrace(Buffer.concat([gz.subarray(0, 10), Buffer.from('garbage that is not deflate')])), null);
+  // Not gzip of a trace: still ignored.
+  assert.match(sniffTrace(gzipSync(Buffer.from('# notes\n')))!, /not JSON/);
+  // An unknown type beside a ts is an event with a typo: validate says which.
+  assert.equal(sniffTrace(Buffer.from('{"type":"pinn","ts":0}\n')), null);
+  assert.equal(sniffTrace(Buffer.from('[{"ts":0,"type":"dmaa"}]')), null);
+  assert.match(sniffTrace(Buffer.from('{"type":"module","name":"x"}'))!, /not a trace/);
+});
+
+test('discoverTraces reads a link to a file as the file and lists links it does not follow', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pinscope-discover-links-'));
+  mkdirSync(join(dir, 'sub'));
+  writeFileSync(join(dir, 'sub', 'x.ndjson'), ev);
+  symlinkSync(join(dir, 'sub', 'x.ndjson'), join(dir, 'link.ndjson'));
+  symlinkSync(join(dir, 'sub'), join(dir, 'dirlink'));
+  symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling.ndjson'));
+  symlinkSync(dir, join(dir, 'sub', 'loop'));
+  const found = await discoverTraces(dir);
+  assert.deepEqual(found.traces, [join(dir, 'link.ndjson'), join(dir, 'sub', 'x.ndjson')]);
+  assert.deepEqual(found.ignored.map((f) => [f.path, f.reason]), [
+    [join(dir, 'dangling.ndjson'), 'a symbolic link to nothing'],
+    [join(dir, 'dirlink'), 'a symbolic link to a folder (not followed)'],
+    [join(dir, 'sub', 'loop'), 'a symbolic link to a folder (not followed)'],
+  ]);
 });

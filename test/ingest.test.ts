@@ -153,13 +153,13 @@ test('framing errors in a JSON array are fatal and say line, byte and event inde
       assert.equal(err.position.line, 4);
       assert.equal(err.position.index, 2);
       assert.equal(err.position.offset, 81);
-      assert.match(err.message, /missing-comma\.json:line 4: event 2: expected ',' or '\]' after an event, got '\{'/);
+      assert.match(err.message, /missing-comma\.json:line 4:byte 81: event 2: expected ',' or '\]' after an event, got '\{'/);
       return true;
     });
   }
   await assert.rejects(readAll(join(ROOT, 'test/fixtures/ingest/truncated-array.json')), (err: unknown) => {
     assert.ok(err instanceof TraceInputError);
-    assert.match(err.message, /truncated-array\.json:line 4: event 2: unexpected end of input inside the array/);
+    assert.match(err.message, /truncated-array\.json:line 4:byte \d+: event 2: unexpected end of input inside the array/);
     return true;
   });
 });
@@ -169,7 +169,7 @@ test('an element the scanner framed but JSON.parse rejects is skippable under --
   try {
     const path = join(dir, 't.json');
     await writeFile(path, '[{"type":"device","ts":0,"dev":"a"},\n{"type":"proc","ts":01,"pid":1},\n{"type":"exit","ts":2,"pid":1}]');
-    await assert.rejects(readAll(path), /t\.json:line 2: event 1: malformed JSON/);
+    await assert.rejects(readAll(path), /t\.json:line 2:byte 37: event 1: malformed JSON/);
     const got = await readAll(path, 'scanner', true);
     assert.deepEqual(got.events.map((e) => e.type), ['device', 'exit']);
     assert.equal(got.read, 3);
@@ -203,7 +203,8 @@ test('a malformed meta value in the object container is an error, wherever it si
     for (const text of ['{"meta":{"page_size":01},"events":[]}', '{"events":[],"meta":{"page_size":01}}']) {
       const path = join(dir, 'm.json');
       await writeFile(path, text);
-      await assert.rejects(readAll(path, 'scanner', true), /m\.json:line 1: field 'meta': malformed JSON/);
+      // The meta value's own offset: 8 where it leads, 21 after "events".
+      await assert.rejects(readAll(path, 'scanner', true), new RegExp(`m\\.json:line 1:byte ${text.indexOf('{"page')}: field 'meta': malformed JSON`));
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -239,3 +240,52 @@ test('progress is reported in input bytes (compressed for gzip) and bytes_read m
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a UTF-8 byte order mark is skipped by every container, and positions stay the file\'s own', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pinscope-bom-'));
+  try {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const lines = EVENTS.map((e) => JSON.stringify(e)).join('\n') + '\n';
+    const want = (await readAll(await put(dir, 'plain.ndjson', Buffer.from(lines)))).events;
+    for (const [name, body] of [
+      ['a.ndjson', lines],
+      ['a.json', JSON.stringify(EVENTS)],
+      ['o.json', JSON.stringify({ events: EVENTS })],
+    ] as const) {
+      const path = await put(dir, name, Buffer.concat([bom, Buffer.from(body)]));
+      assert.deepEqual((await readAll(path)).events, want, name);
+      assert.deepEqual((await readAll(path, 'scanner')).events, want, `${name} gzip-free scanner`);
+      const gz = await put(dir, name + '.gz', gzipSync(Buffer.concat([bom, Buffer.from(body)])));
+      assert.deepEqual((await readAll(gz)).events, want, `${name}.gz`);
+    }
+    // A bad second element: its byte offset counts the BOM, as a hex dump of the file would.
+    const bad = await put(dir, 'bad.json', Buffer.concat([bom, Buffer.from('[{"type":"device","ts":0,"dev":"a"},{"type":"exit","ts":"x","pid":1}]')]));
+    await assert.rejects(readAll(bad), /bad\.json:line 1:byte 39: event 1: field 'ts'/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a number too large for a double is range_overflow, named as such (JSON.parse reads 1e400 as Infinity)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pinscope-inf-'));
+  try {
+    const path = await put(dir, 'inf.ndjson', Buffer.from('{"type":"file","ts":0,"file":"/a","size":1e400}\n{"type":"file","ts":0,"file":"/b","size":-1e400}\n'));
+    await assert.rejects(readAll(path), (err: unknown) => err instanceof TraceInputError && err.reason === 'range_overflow' &&
+      /inf\.ndjson:line 1: event 0: field 'size': a number too large for a double/.test(err.message));
+    const skipped: TraceInputError[] = [];
+    const t = await openTrace(path, { lenient: true }, { onSkip: (e) => void skipped.push(e) });
+    for await (const _ of t.batches()) { /* drain */ }
+    assert.deepEqual(skipped.map((e) => [e.reason, e.detail]), [
+      ['range_overflow', 'a number too large for a double (read as Infinity), far beyond 2^53 (the largest exact integer)'],
+      ['bad_field', 'expected a non-negative integer, got -Infinity'],
+    ]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+async function put(dir: string, name: string, body: Buffer): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, body);
+  return path;
+}

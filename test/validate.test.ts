@@ -128,7 +128,7 @@ test('pinscope validate: ok lines, first error per bad file, exit 2, no stack tr
   const errLines = r.stderr.trimEnd().split('\n');
   assert.equal(errLines.length, 2, r.stderr);
   assert.equal(errLines[0], `pinscope: ${bad}:line 2: event 1: field 'len': expected an integer >= 1, got "4096"`);
-  assert.match(errLines[1]!, /missing-comma\.json:line 4: event 2: expected ','/);
+  assert.match(errLines[1]!, /missing-comma\.json:line 4:byte 81: event 2: expected ','/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 
   const all = runCli(['validate', '--all-errors', bad]);

@@ -1,7 +1,7 @@
 // Finds traces under a folder by content, not by name: a file is a trace
 // when its (decompressed) first bytes look like one of the containers of
 // trace format v1. Everything else is listed as ignored, with why.
-import { open, readdir } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
@@ -19,6 +19,8 @@ export interface Discovery {
 const SNIFF_BYTES = 16 * 1024;
 const TYPE_KEY = /"type"\s*:\s*"(meta|device|file|proc|mmap|munmap|exit|pin|dma|unpin|truncate|punch_hole|write|writeback|mmu_notifier)"/;
 const OBJECT_KEYS = /^\{\s*"(meta|events)"\s*:/;
+const ANY_TYPE = /"type"\s*:\s*"/;
+const TS_KEY = /"ts"\s*:/;
 
 /** Why `head` (the first bytes of a file) is not a trace, or null if it looks like one. */
 export function sniffTrace(head: Buffer): string | null {
@@ -28,20 +30,27 @@ export function sniffTrace(head: Buffer): string | null {
       // A partial gzip member: inflate what we have and ignore the missing end.
       bytes = gunzipSync(bytes, { finishFlush: 2 /* Z_SYNC_FLUSH */ });
     } catch {
-      return 'gzip data that does not inflate';
+      // Corrupt or cut short before any text: nothing says it is not a trace, so replaying it reports the gzip error.
+      return null;
     }
+    if (bytes.length === 0) return null;
   }
   const text = bytes.toString('utf8').replace(/^\uFEFF/, '').trimStart();
   if (text.length === 0) return 'empty';
+  const first = text.slice(0, 4096);
   if (text[0] === '[') {
-    return TYPE_KEY.test(text.slice(0, 4096)) ? null : 'a JSON array whose first element is not a trace event';
+    return looksLikeEvent(first) ? null : 'a JSON array whose first element is not a trace event';
   }
   if (text[0] === '{') {
     if (OBJECT_KEYS.test(text)) return null;
-    const firstObject = text.slice(0, Math.min(text.length, 4096));
-    return TYPE_KEY.test(firstObject) ? null : 'JSON that is not a trace (no event "type", no "meta"/"events")';
+    return looksLikeEvent(first) ? null : 'JSON that is not a trace (no event "type", no "meta"/"events")';
   }
   return 'not JSON, JSON Lines or gzip';
+}
+
+/** A known event type, or a "type" string beside a "ts" (an unknown type: replaying it says which). */
+function looksLikeEvent(text: string): boolean {
+  return TYPE_KEY.test(text) || (ANY_TYPE.test(text) && TS_KEY.test(text));
 }
 
 async function readHead(path: string): Promise<Buffer> {
@@ -55,16 +64,21 @@ async function readHead(path: string): Promise<Buffer> {
   }
 }
 
-async function walk(dir: string, skip: string | null, out: string[]): Promise<void> {
+async function walk(dir: string, skip: string | null, out: string[], links: IgnoredFile[]): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isDirectory()) {
       if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
       if (skip && resolve(p) === skip) continue;
-      await walk(p, skip, out);
+      await walk(p, skip, out, links);
     } else if (e.isFile()) {
       out.push(p);
+    } else if (e.isSymbolicLink()) {
+      // A link to a file is read as the file; folders are not followed (no loops, no trace found twice).
+      const target = await stat(p).catch(() => null);
+      if (target?.isFile()) out.push(p);
+      else links.push({ path: p, reason: target ? 'a symbolic link to a folder (not followed)' : 'a symbolic link to nothing' });
     }
   }
 }
@@ -72,14 +86,17 @@ async function walk(dir: string, skip: string | null, out: string[]): Promise<vo
 /** Every file under `dir` (recursively), split into traces and ignored files. `exclude` (a folder) is not entered. */
 export async function discoverTraces(dir: string, exclude?: string): Promise<Discovery> {
   const files: string[] = [];
-  await walk(dir, exclude ? resolve(exclude) : null, files);
-  files.sort((a, b) => (relative(dir, a).split(sep).join('/') < relative(dir, b).split(sep).join('/') ? -1 : 1));
+  const links: IgnoredFile[] = [];
+  await walk(dir, exclude ? resolve(exclude) : null, files, links);
+  const key = (p: string) => relative(dir, p).split(sep).join('/');
+  files.sort((a, b) => (key(a) < key(b) ? -1 : 1));
   const traces: string[] = [];
-  const ignored: IgnoredFile[] = [];
+  const ignored: IgnoredFile[] = [...links];
   for (const f of files) {
     const why = sniffTrace(await readHead(f));
     if (why === null) traces.push(f);
     else ignored.push({ path: f, reason: why });
   }
+  ignored.sort((a, b) => (key(a.path) < key(b.path) ? -1 : 1));
   return { traces, ignored };
 }

@@ -24,6 +24,8 @@ export interface InputPosition {
   line: number;
   /** Byte offset of the record's first byte in the (decompressed) stream. */
   offset: number;
+  /** In a JSON array or object: the byte offset is shown beside the line (one line may hold the whole trace). */
+  json?: boolean;
   /** 0-based event index (meta not counted); -1 when the record is not an event. */
   index: number;
 }
@@ -43,7 +45,7 @@ export class TraceInputError extends Error {
 export function formatInputError(pos: InputPosition, field: string | null, detail: string): string {
   const where: string[] = [pos.file];
   if (pos.line > 0) where.push(`line ${pos.line}`);
-  else if (pos.offset >= 0) where.push(`byte ${pos.offset}`);
+  if ((pos.line <= 0 || pos.json) && pos.offset >= 0) where.push(`byte ${pos.offset}`);
   const at = where.join(':');
   const ev = pos.index >= 0 ? ` event ${pos.index}:` : '';
   const f = field ? ` field '${field}':` : '';

@@ -57,7 +57,8 @@ export async function openTrace(path: string, opts: ReadOptions, internals: Open
 
   let header: TraceHeader = { page_size: DEFAULT_PAGE_SIZE, version: FORMAT_VERSION };
   let headerKnown = false; // a header was read (or pre-scanned) before any event
-  const metaPos = (rec: RawRecord): InputPosition => ({ file, line: rec.line, offset: rec.offset, index: -1 });
+  const json = det.format !== 'ndjson';
+  const metaPos = (rec: RawRecord): InputPosition => ({ file, line: rec.line, offset: rec.offset, index: -1, json });
   const recordAt = (b: RecordBatch, k: number): RawRecord => {
     const bad = b.bad(k);
     const rec: RawRecord = { value: b.values[k], line: b.line(k), offset: b.offset(k) };
@@ -132,7 +133,7 @@ export async function openTrace(path: string, opts: ReadOptions, internals: Open
       const i = index++;
       const r = rec.bad === undefined ? validator.accept(rec.value, i) : new Reject('malformed_json', null, `malformed JSON: ${rec.bad}`);
       if (r instanceof Reject) {
-        const err = new TraceInputError(r.reason, { file, line: rec.line, offset: rec.offset, index: i }, r.field, r.detail);
+        const err = new TraceInputError(r.reason, { file, line: rec.line, offset: rec.offset, index: i, json: true }, r.field, r.detail);
         if (!lenient) { stats.events_read = index; throw err; }
         skip(err);
       } else out.push(r);

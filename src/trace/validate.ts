@@ -12,6 +12,7 @@ import { HandleTable } from './handle-table.js';
 import type { TraceHeader } from './source.js';
 
 const MAX = Number.MAX_SAFE_INTEGER; // 2^53 - 1
+const TOO_LARGE = 'a number too large for a double (read as Infinity), far beyond 2^53 (the largest exact integer)';
 const HEX = /^0x[0-9a-f]+$/i;
 
 interface CompiledField {
@@ -45,6 +46,8 @@ export function expected(f: { kind: FieldKind; values?: readonly string[] | unde
 /** A short JSON rendering of a bad value for messages. */
 export function shown(v: unknown): string {
   let s: string;
+  // JSON.stringify writes a number past a double's range (1e400 parses to Infinity) as null.
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   try { s = JSON.stringify(v) ?? String(v); } catch { s = String(v); }
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
@@ -63,12 +66,14 @@ function checkField(f: CompiledField, v: unknown): unknown {
         if (v > MAX) return new Reject('range_overflow', f.name, `${v} is beyond 2^53 (the largest exact integer)`);
         return v;
       }
+      if (v === Infinity) return new Reject('range_overflow', f.name, TOO_LARGE);
       return new Reject('bad_field', f.name, `expected ${expected(f)}, got ${shown(v)}`);
     case 'addr':
       if (typeof v === 'number' && Number.isInteger(v) && v >= 0) {
         if (v > MAX) return new Reject('range_overflow', f.name, `address ${v} is beyond 2^53 (the largest exact integer)`);
         return v;
       }
+      if (v === Infinity) return new Reject('range_overflow', f.name, TOO_LARGE);
       if (typeof v === 'string' && HEX.test(v)) {
         const n = Number(v); // Number("0x...") parses hex exactly up to 2^53
         if (n > MAX) return new Reject('range_overflow', f.name, `address ${v} is beyond 2^53 (the largest exact integer)`);

@@ -70,6 +70,13 @@ export async function detectContainer(chunks: AsyncIterable<Buffer>, file: strin
         "not a trace: expected '{' (JSON Lines or a {\"meta\", \"events\"} object) or '[' (a JSON array) as the first character");
     }
     if (c !== null) {
+      if (prefix[0] === 0xef && prefix[1] === 0xbb && prefix[2] === 0xbf) {
+        // The BOM becomes three spaces, which every reader skips: lines and byte offsets stay those of the file.
+        const copy = Buffer.from(prefix);
+        copy.fill(0x20, 0, 3);
+        seen.length = 0;
+        seen.push(copy);
+      }
       async function* replay(): AsyncGenerator<Buffer> {
         try {
           for (const b of seen) yield b;

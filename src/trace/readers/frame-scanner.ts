@@ -84,7 +84,7 @@ export class FrameScanner {
   }
 
   private fail(i: number, detail: string): void {
-    this.error = new TraceInputError('container', { file: this.file, line: this.lineAt(i), offset: this.byteAt(i), index: -1 }, null, detail);
+    this.error = new TraceInputError('container', { file: this.file, line: this.lineAt(i), offset: this.byteAt(i), index: -1, json: true }, null, detail);
     this.phase = P.Failed;
   }
 
@@ -339,7 +339,7 @@ export class FrameScanner {
     }
     const at = this.text.length;
     if (this.phase === P.InElem && this.bare) this.finishElem(at, out);
-    const where = { file: this.file, line: this.lineAt(at), offset: this.byteAt(at), index: -1 };
+    const where = { file: this.file, line: this.lineAt(at), offset: this.byteAt(at), index: -1, json: true };
     if (this.phase !== P.Done) {
       const what = this.depth >= 2 || this.phase === P.Elem || this.phase === P.ElemOrClose || this.phase === P.AfterElem
         ? (this.container === 'array' ? "inside the array: expected ']'" : 'inside the "events" array')
