@@ -196,3 +196,26 @@ test('kill: after a killed process\'s exit its pid is a new process, whose event
   ]);
   assert.equal(dropped('kill', events, 1000), 1);
 });
+
+test('a read pin of a DAX hole holds the zero page: no block, zeros right until the file has storage there', () => {
+  const out = replay(['pin'], [
+    { type: 'device', ts: 0, dev: 'd' },
+    { type: 'file', ts: 0, file: '/dax', dax: true, size: 8192 },
+    { type: 'punch_hole', ts: 1, pid: 2, file: '/dax', off: 4096, len: 4096 },
+    { type: 'mmap', ts: 2, pid: 1, addr: 0x100000, len: 8192, file: '/dax', off: 0 },
+    // dax_load_hole(): page 1 is the zero page, no block allocated for it.
+    { type: 'pin', ts: 3, pid: 1, pin: 1, dev: 'd', addr: 0x100000, len: 8192, longterm: true, write: false },
+    { type: 'dma', ts: 4, pin: 1, off: 4096, len: 4096, dir: 'read' }, // zeros are the hole's data: fine
+    { type: 'write', ts: 5, pid: 2, file: '/dax', off: 4096, len: 4096 }, // the file gets a block there
+    { type: 'dma', ts: 6, pin: 1, off: 4096, len: 100, dir: 'read' }, // still zeros: stale
+    { type: 'dma', ts: 7, pin: 1, off: 4096, len: 10, dir: 'write' }, // into the zero page: lost
+    { type: 'truncate', ts: 8, pid: 2, file: '/dax', size: 0 },
+    { type: 'unpin', ts: 9, pin: 1 },
+  ]);
+  assert.deepEqual(out.pin, [
+    ['stale_read', 100, '/dax', 1, [4, 7]],
+    ['lost_write', 10, '/dax', 1, [4, 8]],
+    // Only page 0's block was pinned, so only it leaks.
+    ['block_leak', 4096, '/dax', 0, [4, 9]],
+  ]);
+});

@@ -20,6 +20,8 @@ export interface Resolved {
   /** Mapping found, but the page is past EOF (or nothing is mapped when map is null). */
   map: Mapping | null;
   pastEof: boolean;
+  /** A read fault on a hole of a DAX file: the zero page, no frame (file and fpage name the hole). */
+  zero: boolean;
 }
 
 const NO_DEVICE = '';
@@ -41,7 +43,7 @@ export class Machine {
   pinnedPages = 0;
   /** DAX blocks a file gave up that pins still hold (gauge). */
   leakedPages = 0;
-  readonly r: Resolved = { frame: NO_FRAME, file: null, fpage: 0, map: null, pastEof: false };
+  readonly r: Resolved = { frame: NO_FRAME, file: null, fpage: 0, map: null, pastEof: false, zero: false };
 
   constructor(readonly pageSize: number) {}
 
@@ -106,6 +108,7 @@ export class Machine {
     r.file = null;
     r.fpage = 0;
     r.pastEof = false;
+    r.zero = false;
     const va = vpage * this.pageSize;
     const m = as ? as.find(va) : null;
     r.map = m;
@@ -134,7 +137,14 @@ export class Machine {
     r.file = m.file;
     r.fpage = fpage;
     let fr = m.file.pages.get(fpage);
-    if (fr === NO_FRAME && fault) fr = this.fillFilePage(m.file, fpage, by);
+    if (fr === NO_FRAME && fault) {
+      // dax_iomap_fault() -> dax_load_hole(): a read of a DAX hole maps the zero page; only a write allocates a block.
+      if (m.file.dax && !write) {
+        r.zero = true;
+        return r;
+      }
+      fr = this.fillFilePage(m.file, fpage, by);
+    }
     r.frame = fr;
     return r;
   }

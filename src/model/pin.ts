@@ -15,6 +15,8 @@ export const P_DUMMY = 1;
 export const P_REVOKED = 2;
 /** Nothing was mapped there when pinned (GUP returned fewer pages). */
 export const P_ABSENT = 3;
+/** The shared zero page: a read fault on a DAX hole maps it (dax_load_hole()), no storage behind it. */
+export const P_ZERO = 4;
 
 export const K_PIN = 0;
 export const K_ODP = 1;
@@ -64,8 +66,8 @@ const PG_GENMODE = 1;
 const PG_FILE = 2;
 const PG_FPAGE = 3;
 const PG_STRIDE = 4;
-/** The mode's bits in PG_GENMODE (P_* fit in two). */
-const MODE_BITS = 3;
+/** The mode's bits in PG_GENMODE (P_* fit in three). */
+const MODE_BITS = 7;
 
 /**
  * What a pin event asks for: the same in every strategy, so it is made once
@@ -244,7 +246,7 @@ export class Pin {
     return (x - (x & MODE_BITS)) / (MODE_BITS + 1);
   }
 
-  /** What page i points at now (P_FRAME, P_DUMMY, P_REVOKED, P_ABSENT). */
+  /** What page i points at now (P_FRAME, P_DUMMY, P_REVOKED, P_ABSENT, P_ZERO). */
   mode(i: number): number {
     const x = this.pages[i * PG_STRIDE + PG_GENMODE] as number | undefined;
     return x === undefined ? P_ABSENT : x & MODE_BITS;

@@ -5,7 +5,7 @@
 import type { IndexedEvent } from '../trace/events.js';
 import type { FileState } from '../model/file.js';
 import { NO_FRAME, OWNED } from '../model/frame.js';
-import { K_ODP, P_DUMMY, P_FRAME, P_REVOKED, type Pin } from '../model/pin.js';
+import { K_ODP, P_DUMMY, P_FRAME, P_REVOKED, P_ZERO, type Pin } from '../model/pin.js';
 import { eventLink } from './links.js';
 import { remarkFast } from './pins.js';
 import type { StrategyReplay } from './state.js';
@@ -70,6 +70,10 @@ export function dma(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'dma' 
     } else if (mode === P_REVOKED) {
       faultB += b;
       if (faultI < 0) faultI = i;
+    } else if (mode === P_ZERO && (write || !stillHole(pin, i, ps))) {
+      // Zeros are the file's data only while its page is a hole; a write lands in the shared zero page.
+      lostB += b;
+      if (lostI < 0) lostI = i;
     } // P_ABSENT: nothing was pinned there; GUP returned fewer pages
   }
   if (reusedB === 0 && lostB === 0 && faultB === 0 && raceB === 0) return;
@@ -117,6 +121,13 @@ function settledWrite(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, { 
     st.emit('writeback_race', ev.ts, raceB, pin.req.pid, pin, fileName(pin, raceI), pageOf(pin, raceI),
       pin.req.link, pin.file(raceI)!.writeback.window(pin.fpage(raceI)), null, ev);
   }
+}
+
+/** Page i of the pin (pinned on the zero page) is still a hole inside its file's EOF. */
+function stillHole(pin: Pin, i: number, ps: number): boolean {
+  const f = pin.file(i)!;
+  const p = pin.fpage(i);
+  return p < f.pageCount(ps) && f.pages.get(p) === NO_FRAME;
 }
 
 /** Page `page` of `f` is under writeback. */

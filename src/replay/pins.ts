@@ -3,7 +3,7 @@
 // letting go of its frames early (notified release, kill, exit).
 import type { IndexedEvent } from '../trace/events.js';
 import { NO_FRAME } from '../model/frame.js';
-import { K_ODP, K_REFUSED, Pin } from '../model/pin.js';
+import { K_ODP, K_REFUSED, P_ZERO, Pin } from '../model/pin.js';
 import type { StrategyReplay } from './state.js';
 
 /** `slot`: the replay's slot for the handle (Replay.slotOf), the same in every strategy. */
@@ -55,6 +55,11 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
         if (r.file.dirtyTracked) pin.wbPages = true;
       }
       m.hold(pin, i, r.frame);
+    } else if (r.zero) {
+      // The zero page holds no frame; whether a DMA there is right depends on the file page, so look every time.
+      pin.setFilePage(i, r.file!, r.fpage);
+      pin.setMode(i, P_ZERO);
+      pin.unsettle();
     }
   }
   markFast(st, pin);
