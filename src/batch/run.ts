@@ -1,7 +1,6 @@
 // Runs every trace of a folder through analysis and the report in a pool
 // of worker threads (piscina: a well-kept pool that restarts a crashed
 // worker and rejects only its task), and writes summary.json + index.html.
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { Piscina } from 'piscina';
 import { discoverTraces } from './discover.js';
@@ -10,6 +9,7 @@ import type { BatchEntry, BatchSummary, TraceOutcome, TraceTask } from './types.
 import type { StrategyId } from '../replay/types.js';
 import { TOOL_VERSION } from '../version.js';
 import { renderIndex } from '../report/index.js';
+import { makeFolder, writeOutput } from '../output/file.js';
 
 export interface BatchOptions {
   dir: string;
@@ -30,10 +30,10 @@ export interface BatchResult {
 }
 
 export async function runBatch(opts: BatchOptions): Promise<BatchResult> {
+  await makeFolder(opts.out);
   const { traces, ignored } = await discoverTraces(opts.dir, opts.out);
   const rel = traces.map((t) => relative(opts.dir, t).split(sep).join('/'));
   const names = reportNames(rel);
-  await mkdir(opts.out, { recursive: true });
 
   const pool = new Piscina<TraceTask, TraceOutcome>({
     filename: opts.taskModule ?? new URL('./task.js', import.meta.url).href,
@@ -76,7 +76,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchResult> {
     traces: entries,
     ignored: ignored.map((f) => ({ path: f.path, reason: f.reason })),
   };
-  await writeFile(join(opts.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  await writeFile(join(opts.out, 'index.html'), renderIndex(summary));
+  await writeOutput(join(opts.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  await writeOutput(join(opts.out, 'index.html'), renderIndex(summary));
   return { summary, failed: entries.filter((e) => e.status === 'error').length };
 }

@@ -1,6 +1,7 @@
 // The pinscope command line: yargs parses, the library does the work.
 import yargs from 'yargs';
-import { EXIT_BAD_INPUT } from './common.js';
+import { endQuietlyOnClosedOutput, UsageError } from './common.js';
+import { failUsage, protectDashes, refuseRepeats, restoreDashes } from './args.js';
 import { TOOL_VERSION } from '../version.js';
 import { replayCommand } from './commands/replay.js';
 import { batchCommand } from './commands/batch.js';
@@ -12,9 +13,13 @@ import { importCommand } from './commands/import.js';
 import { exportCommand } from './commands/export.js';
 
 export async function main(argv: string[]): Promise<void> {
-  const cli = yargs(argv)
+  endQuietlyOnClosedOutput();
+  const cli = yargs(protectDashes(argv))
     .scriptName('pinscope')
     .usage('$0 <command> [options]\n\nReplay get_user_pages / DMA / truncate traces under every pinning strategy and show who pays.')
+    .middleware(restoreDashes, true)
+    // yargs passes itself as the middleware's second argument; @types/yargs leaves it out.
+    .middleware(refuseRepeats as never, true)
     .command(replayCommand)
     .command(batchCommand)
     .command(reportCommand)
@@ -23,7 +28,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(generateCommand)
     .command(importCommand)
     .command(exportCommand)
-    .demandCommand(1, 'name a command; see pinscope --help')
+    .demandCommand(1, 'name a command')
     .strict()
     .version(TOOL_VERSION)
     .help()
@@ -32,8 +37,12 @@ export async function main(argv: string[]): Promise<void> {
     // yargs exits 1 on a usage error; ours is 2, with one line on stderr.
     .fail((msg, err) => {
       if (err && !msg) throw err;
-      process.stderr.write(`pinscope: ${msg ?? err?.message}\n(see pinscope --help)\n`);
-      process.exit(EXIT_BAD_INPUT);
+      failUsage(msg ?? err?.message ?? 'bad usage');
     });
-  await cli.parseAsync();
+  try {
+    await cli.parseAsync();
+  } catch (err) {
+    if (err instanceof UsageError) failUsage(err.message);
+    throw err;
+  }
 }

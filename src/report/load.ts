@@ -128,3 +128,26 @@ export function entrySummary(batch: BatchSummary, e: BatchEntry): ReplaySummary 
     trace: e.trace!, strategies: e.strategies!,
   };
 }
+
+export type Summarized = Extract<LoadedInput, { kind: 'summary' | 'batch' }>;
+
+/** The strategies a summary input holds, in canonical order. */
+export function heldStrategies(input: Summarized): StrategyId[] {
+  const held = new Set<string>(input.kind === 'summary' ? Object.keys(input.summary.strategies) : input.batch.params.strategies);
+  if (input.kind === 'batch') for (const e of input.batch.traces) for (const s of Object.keys(e.strategies ?? {})) held.add(s);
+  return STRATEGY_IDS.filter((s) => held.has(s));
+}
+
+/** A summary input cut down to the strategies `keep` (the report shows nothing else). */
+export function keepStrategies(input: Summarized, keep: StrategyId[]): Summarized {
+  const pick = <V>(r: Partial<Record<StrategyId, V>>): Partial<Record<StrategyId, V>> =>
+    Object.fromEntries(Object.entries(r).filter(([s]) => keep.includes(s as StrategyId)));
+  const params = <P extends { strategies: StrategyId[] }>(p: P): P => ({ ...p, strategies: p.strategies.filter((s) => keep.includes(s)) });
+  if (input.kind === 'summary') {
+    const s = input.summary;
+    return { ...input, summary: { ...s, params: params(s.params), strategies: pick(s.strategies) } };
+  }
+  const b = input.batch;
+  const traces = b.traces.map((e) => (e.strategies ? { ...e, strategies: pick(e.strategies) } : e));
+  return { ...input, batch: { ...b, params: params(b.params), traces } };
+}

@@ -1,7 +1,6 @@
 // The single-trace report: one self-contained HTML file. Readable without
 // JavaScript (tables and inline SVG); the Vega-Lite specs travel with it.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { writeOutput } from '../output/file.js';
 import type { TopLevelSpec } from 'vega-lite';
 import { FINDING_KINDS, KIND_PAYER, STRATEGY_IDS, type FindingKind, type ReplaySummary, type StrategyId } from '../replay/types.js';
 import type { ReportData } from '../analysis/report-data.js';
@@ -128,10 +127,9 @@ ${scripts}
 `;
 }
 
-/** Writes the report, creating the folder if needed. */
+/** Writes the report (- for standard output), creating the folder if needed; a failed write leaves the old file. */
 export async function writeReport(outPath: string, input: ReportInput): Promise<void> {
-  await mkdir(dirname(outPath), { recursive: true });
-  await writeFile(outPath, renderReport(input));
+  await writeOutput(outPath, renderReport(input));
 }
 
 function header(title: string, s: ReplaySummary): string {

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { stat } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
 import {
-  commonOptions, EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_OK, parseDuration, parseKinds, parseStrategies,
+  commonOptions, EXIT_BAD_INPUT, EXIT_FAIL_ON, EXIT_OK, oneLine, parseCount, parseDuration, parseKinds, parseStrategies,
   progressEnabled, runCommand, UsageError,
 } from '../common.js';
 import type { BatchSummary } from '../../batch/types.js';
@@ -12,7 +12,7 @@ import type { FindingKind } from '../../replay/types.js';
 interface BatchArgs {
   dir: string;
   out: string;
-  jobs?: number;
+  jobs?: string;
   strategy: string;
   'lease-break': string;
   lenient: boolean;
@@ -34,8 +34,9 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
     y
       .positional('dir', { type: 'string', demandOption: true, describe: 'folder searched recursively for traces (by content)' })
       .option('out', { type: 'string', default: 'reports', describe: 'output folder' })
-      .option('jobs', { type: 'number', describe: 'worker threads (default: number of cores)' })
+      .option('jobs', { type: 'string', describe: 'worker threads (default: number of cores)' })
       .options(commonOptions)
+      .option('json', { ...commonOptions.json, describe: 'print summary.json on stdout instead of the counts (the files are written either way)' })
       .example('$0 batch traces --out reports', 'every shipped trace; open reports/index.html')
       .example('$0 batch captures/ --jobs 2 --strategy pin,notify,odp --fail-on corruption', 'CI gate over a folder of captures')
       .example('$0 batch captures/ --json --quiet > summary.json', 'the summary on stdout too') as never,
@@ -44,8 +45,7 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
       const strategies = parseStrategies(argv.strategy);
       const leaseBreakNs = parseDuration(argv['lease-break']);
       const failOn = parseKinds(argv['fail-on']);
-      const jobs = argv.jobs ?? availableParallelism();
-      if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs: expected a whole number >= 1, got ${argv.jobs}`);
+      const jobs = argv.jobs === undefined ? availableParallelism() : parseCount(argv.jobs, '--jobs', 1);
       const st = await stat(argv.dir).catch(() => null);
       if (!st?.isDirectory()) throw new UsageError(`${argv.dir}: not a folder`);
 
@@ -62,8 +62,8 @@ export const batchCommand: CommandModule<object, BatchArgs> = {
       else {
         const ok = summary.traces.length - failed;
         process.stdout.write(`${ok} trace(s) replayed, ${failed} failed, ${summary.ignored.length} non-trace file(s) ignored\n`);
-        for (const t of summary.traces) if (t.status === 'error') process.stdout.write(`  failed: ${t.error}\n`);
-        process.stdout.write(`index: ${argv.out.replace(/\/+$/, '')}/index.html\n`);
+        for (const t of summary.traces) if (t.status === 'error') process.stdout.write(`  failed: ${oneLine(t.error ?? '')}\n`);
+        process.stdout.write(`index: ${oneLine(argv.out.replace(/\/+$/, ''))}/index.html\n`);
       }
       if (failed > 0 && !argv.lenient) return EXIT_BAD_INPUT;
       if (failOn.length > 0 && batchMatches(summary, failOn)) return EXIT_FAIL_ON;

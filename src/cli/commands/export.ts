@@ -2,6 +2,7 @@
 // timeline as Chrome trace-event JSON (docs/recording.md, "Export to Perfetto").
 import type { CommandModule } from 'yargs';
 import { runCommand, checkInputFile, parseDuration, parseStrategies, commonOptions, EXIT_OK } from '../common.js';
+import { writeAtomically } from '../../output/file.js';
 
 interface ExportArgs {
   trace: string;
@@ -28,11 +29,11 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     .example('$0 export trace.ndjson --strategy none,notify,odp -o timeline.json', 'three strategies side by side')
     .strictOptions() as never,
   handler: (argv) => runCommand(async () => {
-    checkInputFile(String(argv.trace ?? ''));
+    checkInputFile(argv.trace);
     const strategies = parseStrategies(argv.strategy);
     const leaseBreakNs = parseDuration(argv['lease-break']);
     const { exportPerfetto } = await import('../../export/perfetto.js');
-    const res = await exportPerfetto(argv.trace, argv.output, { strategies, leaseBreakNs, lenient: argv.lenient });
+    const res = await writeAtomically(argv.output, (target) => exportPerfetto(argv.trace, target, { strategies, leaseBreakNs, lenient: argv.lenient }));
     if (!argv.quiet && argv.output !== '-') {
       const s = res.summary.trace;
       process.stderr.write(`wrote ${argv.output}: ${res.events} trace events, ${strategies.length} strategies, `

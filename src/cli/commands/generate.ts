@@ -1,6 +1,7 @@
 // pinscope generate <workload>: a synthetic, valid, deterministic trace.
 import type { CommandModule } from 'yargs';
-import { runCommand, UsageError } from '../common.js';
+import { parseCount, runCommand, UsageError } from '../common.js';
+import { writeAtomically } from '../../output/file.js';
 import {
   WORKLOAD_NAMES, WORKLOAD_DOCS, MIN_PAGE_SIZE, MAX_PAGE_SIZE, isWorkload, writeWorkload,
 } from '../../generate/index.js';
@@ -16,16 +17,6 @@ interface GenerateArgs {
   format?: string;
   gzip?: boolean;
   'page-size'?: string;
-}
-
-/** A non-negative safe integer from the command line, or a one-line usage error. */
-function count(text: string | undefined, option: string, min = 0): number {
-  const s = String(text ?? '').trim().replace(/_/g, '');
-  const n = /^\d+$/.test(s) ? Number(s) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new UsageError(`${option}: expected an integer >= ${min}, got '${text ?? ''}'`);
-  }
-  return n;
 }
 
 export const generateCommand: CommandModule<object, GenerateArgs> = {
@@ -53,9 +44,9 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       if (!isWorkload(workload)) {
         throw new UsageError(`generate: unknown workload '${workload}'; expected one of ${WORKLOAD_NAMES.join(', ')}`);
       }
-      const events = count(argv.events, '--events');
-      const seed = count(argv.seed, '--seed');
-      const pageSize = count(argv['page-size'], '--page-size', MIN_PAGE_SIZE);
+      const events = parseCount(argv.events, '--events');
+      const seed = parseCount(argv.seed, '--seed');
+      const pageSize = parseCount(argv['page-size'], '--page-size', MIN_PAGE_SIZE);
       if (pageSize > MAX_PAGE_SIZE || (pageSize & (pageSize - 1)) !== 0) {
         throw new UsageError(`--page-size: expected a power of two from ${MIN_PAGE_SIZE} to ${MAX_PAGE_SIZE}, got ${pageSize}`);
       }
@@ -67,7 +58,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         throw new UsageError(`--format: expected one of ${FORMATS.join(', ')}, got '${argv.format}'`);
       }
       try {
-        await writeWorkload(out, { workload, events, seed, pageSize, format, gzip: argv.gzip ?? gz });
+        await writeAtomically(out, (target) => writeWorkload(target, { workload, events, seed, pageSize, format, gzip: argv.gzip ?? gz }));
       } catch (err) {
         // `generate ... -o - | head`: the reader left; stop quietly, as a filter should.
         if (out === '-' && (err as NodeJS.ErrnoException).code === 'EPIPE') return;

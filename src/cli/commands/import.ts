@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { runCommand, parseDuration, UsageError, EXIT_OK } from '../common.js';
 import { importBpftrace, describeImport, DEFAULT_SORT_WINDOW_NS } from '../../import/import-bpftrace.js';
 import { parseSynthSpec } from '../../import/synthesize-dma.js';
+import { writeAtomically } from '../../output/file.js';
 
 interface ImportArgs {
   source: string;
@@ -49,7 +50,9 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       }
     }
     if (argv.json && argv.output === '-') throw new UsageError('--json and -o - both want stdout; write the trace to a file');
-    const report = await importBpftrace(argv.capture, argv.output, { sortWindowNs, synthesize, lenient: argv.lenient });
+    const opts = { sortWindowNs, synthesize, lenient: argv.lenient };
+    const written = await writeAtomically(argv.output, (target) => importBpftrace(argv.capture, target, opts));
+    const report = { ...written, output: argv.output };
     if (!argv.quiet) process.stderr.write(describeImport(report));
     if (argv.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return EXIT_OK;

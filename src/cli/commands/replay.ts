@@ -4,10 +4,10 @@
 import { statSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import {
-  commonOptions, EXIT_FAIL_ON, EXIT_OK, parseDuration, parseKinds, parseStrategies, progressEnabled, runCommand, checkInputFile, UsageError,
+  commonOptions, EXIT_FAIL_ON, EXIT_OK, parseDuration, parseKinds, parseStrategies, printable, progressEnabled, runCommand, checkInputFile,
+  UsageError,
 } from '../common.js';
 import { analyzeTrace } from '../../analysis/analyze.js';
-import { withStdin } from './validate.js';
 import { formatBytes } from '../../analysis/words.js';
 import {
   FINDING_KINDS, KIND_PAYER, type FindingKind, type ReplaySummary, type StrategyId, type StrategySummary,
@@ -33,7 +33,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .positional('trace', { type: 'string', demandOption: true, describe: 'trace file (JSON Lines, JSON, gzip), or - for stdin' })
       .options(commonOptions)
       .option('findings', { type: 'boolean', default: false, describe: 'add every finding (with its causal chain) to the JSON' })
-      .option('html', { type: 'string', describe: 'also write the HTML report to FILE' })
+      .option('html', { type: 'string', describe: 'also write the HTML report to FILE (not -: stdout takes the table)' })
       .example('$0 replay trace.ndjson', 'table of findings under all nine strategies')
       .example('$0 replay trace.ndjson --strategy pin,notify,odp --lease-break 500ms', 'three strategies, short lease break')
       .example('$0 replay trace.json.gz --json --findings > out.json', 'the summary with every finding, as JSON')
@@ -42,13 +42,12 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .example('cat trace.ndjson | $0 replay - --lenient', 'from stdin, skipping bad events') as never,
   handler: (argv) =>
     runCommand(async () => {
-      checkInputFile(String(argv.trace ?? ''));
+      const trace = argv.trace;
+      checkInputFile(trace);
       const strategies = parseStrategies(argv.strategy);
       const leaseBreakNs = parseDuration(argv['lease-break']);
       const failOn = parseKinds(argv['fail-on']);
-      // yargs reads a lone '-' as an empty positional: standard input.
-      const trace = withStdin([argv.trace ?? ''])[0];
-      if (!trace) throw new UsageError('name a trace file, or - for standard input');
+      if (argv.html === '-') throw new UsageError('--html: standard output takes the table (or --json); name a file');
       const progress = progressEnabled(argv.quiet) ? progressLine(trace) : null;
       const opts = {
         strategies, leaseBreakNs, lenient: argv.lenient, findings: argv.findings,
@@ -56,7 +55,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       };
       let summary: ReplaySummary;
       try {
-        if (argv.html) {
+        if (argv.html !== undefined) {
           // One replay feeds both: the report's collectors ride along. The
           // report modules (vega, vega-lite: ~0.6 s to load) only when asked for.
           const [{ analyzeForReport }, { writeReport }] = await Promise.all([
@@ -136,7 +135,7 @@ export function formatTable(summary: ReplaySummary, tty: boolean): string {
       return ri > 0 && c > 0 && (v === '0' || v === '-') ? dim(padded) : padded;
     }).join('  ').trimEnd());
   const t = summary.trace;
-  const head = `${t.path}: ${t.events_replayed} events replayed` +
+  const head = `${printable(t.path)}: ${t.events_replayed} events replayed` +
     (t.events_skipped ? `, ${t.events_skipped} skipped` : '') +
     `, lease break ${humanNs(summary.params.lease_break_ns)}\n\n`;
   const verdicts = ids.map((s) => `${s.padEnd(7)} ${verdict(summary.strategies[s]!)}`);

@@ -1,11 +1,11 @@
 // pinscope stats <trace>: what is in a trace (events by type, time span,
 // pins, devices, files, processes); a folder gives every trace under it.
 import type { CommandModule } from 'yargs';
-import { EXIT_BAD_INPUT, EXIT_OK, runCommand, UsageError } from '../common.js';
+import { EXIT_BAD_INPUT, EXIT_OK, checkInputFile, printable, runCommand, warn } from '../common.js';
 import { TraceInputError } from '../../trace/errors.js';
 import { openTrace } from '../../trace/open.js';
 import { traceStats, formatTraceStats, type TraceStats } from '../../trace/trace-stats.js';
-import { expandTracePaths, quietOnClosedStdout, withStdin } from './validate.js';
+import { expandTracePaths } from './validate.js';
 
 interface StatsArgs {
   trace: string;
@@ -25,9 +25,8 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
       .example('$0 stats traces --json', 'every trace under traces/, as a JSON array') as never,
   handler: (argv) =>
     runCommand(async () => {
-      quietOnClosedStdout();
-      const given = withStdin([argv.trace ?? ''])[0];
-      if (!given) throw new UsageError('name a trace file, a folder, or - for standard input');
+      const given = argv.trace;
+      checkInputFile(given, true);
       const paths = await expandTracePaths([given]);
       const single = paths.length === 1 && paths[0] === given;
       const all: TraceStats[] = [];
@@ -39,14 +38,24 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
         } catch (err) {
           // One bad trace in a folder does not hide the others; it still makes the exit code 2.
           if (single || !(err instanceof TraceInputError)) throw err;
-          process.stderr.write(`pinscope: ${err.message}\n`);
+          warn(err.message);
           bad = true;
           continue;
         }
         if (argv.json) all.push(st);
-        else process.stdout.write(`${formatTraceStats(st)}\n`);
+        else process.stdout.write(`${formatTraceStats(printableNames(st))}\n`);
       }
       if (argv.json) process.stdout.write(`${JSON.stringify(single ? all[0] : all, null, 2)}\n`);
       return bad ? EXIT_BAD_INPUT : EXIT_OK;
     }),
 };
+
+/** Names from the trace (and its path) as the terminal may show them: see printable(). */
+function printableNames(st: TraceStats): TraceStats {
+  return {
+    ...st,
+    path: printable(st.path),
+    source: st.source === null ? null : printable(st.source),
+    devices: { ...st.devices, names: st.devices.names.map(printable) },
+  };
+}
