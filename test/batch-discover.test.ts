@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { discoverTraces, sniffTrace } from '../src/batch/discover.js';
 import { reportNames } from '../src/batch/report-names.js';
+import { tempFolder } from './temp.js';
 
 const ev = '{"type":"file","ts":0,"file":"/a","size":4096}\n';
 
@@ -23,7 +23,7 @@ test('sniffTrace recognises every container by content, whatever the name', () =
 });
 
 test('discoverTraces walks folders, sorts, lists what it ignored, and skips the output folder', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pinscope-discover-'));
+  const dir = tempFolder('pinscope-discover-');
   mkdirSync(join(dir, 'a'));
   mkdirSync(join(dir, 'b'));
   mkdirSync(join(dir, 'reports'));
@@ -57,7 +57,7 @@ test('a gzip file cut short or corrupt is a trace (its replay names the gzip err
 });
 
 test('discoverTraces reads a link to a file as the file and lists links it does not follow', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pinscope-discover-links-'));
+  const dir = tempFolder('pinscope-discover-links-');
   mkdirSync(join(dir, 'sub'));
   writeFileSync(join(dir, 'sub', 'x.ndjson'), ev);
   symlinkSync(join(dir, 'sub', 'x.ndjson'), join(dir, 'link.ndjson'));

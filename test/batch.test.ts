@@ -2,10 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { tempFolder } from './temp.js';
 
 const BIN = new URL('../../bin/pinscope.js', import.meta.url).pathname;
 
@@ -30,7 +31,7 @@ function pinscope(args: string[]) {
 }
 
 function makeFolder(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pinscope-batch-'));
+  const dir = tempFolder('pinscope-batch-');
   mkdirSync(join(dir, 'east'));
   mkdirSync(join(dir, 'west'));
   writeFileSync(join(dir, 'east', 'run.ndjson'), ndjson(DAX_STORY));
@@ -74,7 +75,7 @@ test('batch: broken trace listed, non-trace ignored, same names kept apart, exit
 test('batch entries equal replay --json; --lenient gives 0; --fail-on gives 1; jobs do not change results', () => {
   const dir = makeFolder();
   // Outputs outside the folder, so one run's reports are not the next run's input.
-  const outs = mkdtempSync(join(tmpdir(), 'pinscope-batch-out-'));
+  const outs = tempFolder('pinscope-batch-out-');
   const a = pinscope(['batch', dir, '--out', join(outs, 'o1'), '--jobs', '1', '--json', '--lenient', '--quiet']);
   assert.equal(a.code, 0, a.stderr);
   const fromStdout = JSON.parse(a.stdout);
@@ -108,9 +109,9 @@ test('batch: bad usage exits 2 with one line', () => {
 
 test('batch: a worker that crashes marks its trace failed and the rest go on', async () => {
   const { runBatch } = await import('../src/batch/run.js');
-  const dir = mkdtempSync(join(tmpdir(), 'pinscope-batch-crash-'));
+  const dir = tempFolder('pinscope-batch-crash-');
   for (const name of ['a.ndjson', 'crash.ndjson', 'z.ndjson']) writeFileSync(join(dir, name), ndjson(DAX_STORY));
-  const out = mkdtempSync(join(tmpdir(), 'pinscope-batch-crash-out-'));
+  const out = tempFolder('pinscope-batch-crash-out-');
   const { summary, failed } = await runBatch({
     dir, out, jobs: 2, strategies: ['none', 'pin'], leaseBreakNs: 45e9, lenient: false,
     taskModule: new URL('./fixtures/batch/crashing-task.js', import.meta.url).href,
@@ -123,7 +124,7 @@ test('batch: a worker that crashes marks its trace failed and the rest go on', a
 
 test('batch: a progress bar on stderr when it is a terminal (under script(1)), none with --quiet', () => {
   const dir = makeFolder();
-  const outs = mkdtempSync(join(tmpdir(), 'pinscope-batch-tty-'));
+  const outs = tempFolder('pinscope-batch-tty-');
   const run = (extra: string) =>
     spawnSync('script', ['-qec', `${process.execPath} ${BIN} batch ${dir} --out ${join(outs, extra || 'bar')} --lenient ${extra}`, '/dev/null'], {
       encoding: 'utf8', timeout: 120_000,

@@ -1,10 +1,7 @@
 // Runs bin/pinscope.js as a user would, for the end-to-end CLI tests.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after } from 'node:test';
 import assert from 'node:assert/strict';
 
 export const BIN = fileURLToPath(new URL('../../bin/pinscope.js', import.meta.url));
@@ -24,12 +21,7 @@ export function pinscope(args: string[], opts: { input?: string | Buffer; cwd?: 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A temporary folder, removed when the test file is done. */
-export function tempFolder(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pinscope-cli-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+export { tempFolder } from './temp.js';
 
 /** Exit 2 and exactly one line on stderr, no stack trace, matching `re`. */
 export function assertOneLineError(r: Run, re: RegExp, what: string): void {

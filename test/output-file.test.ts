@@ -55,3 +55,14 @@ test('output errors name the output and the reason in one line', async () => {
   await assert.rejects(writeOutput(dir, 'x'), (e) => e instanceof OutputError && e.message === `cannot write ${dir}: it is a folder`);
   await assert.rejects(writeOutput('', 'x'), OutputError);
 });
+
+test('a refused write (EACCES, EPERM) names the output and says permission denied', async () => {
+  for (const code of ['EACCES', 'EPERM']) {
+    const out = join(dir, `denied-${code}.txt`);
+    await assert.rejects(writeAtomically(out, async (target) => {
+      // As fs reports it: a system error with a syscall, about the file being written.
+      throw Object.assign(new Error(`${code}: open '${target}'`), { code, syscall: 'open', path: target });
+    }), (e) => e instanceof OutputError && e.message === `cannot write ${out}: permission denied`, code);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('denied')), [], 'no temporary file left');
+  }
+});

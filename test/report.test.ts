@@ -2,8 +2,8 @@
 // chain, the chart specs, the page, and the `report` command's inputs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { tempFolder } from './temp.js';
 import { join } from 'node:path';
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
@@ -227,7 +227,7 @@ test('a 10M-event-sized aggregate stays small on the page', () => {
 });
 
 test('writeReport writes the file; the collector ref names the factory', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pinscope-report-'));
+  const dir = tempFolder('pinscope-report-');
   const out = join(dir, 'sub', 'r.html');
   await writeReport(out, { ...scenario(), interactive: false });
   assert.match(readFileSync(out, 'utf8'), /^<!DOCTYPE html>/);
@@ -238,7 +238,7 @@ test('writeReport writes the file; the collector ref names the factory', async (
 });
 
 test('report input detection: trace vs replay summary vs batch summary; bad summaries are one-line errors', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pinscope-load-'));
+  const dir = tempFolder('pinscope-load-');
   const { summary } = scenario();
   const s = join(dir, 's.json');
   writeFileSync(s, JSON.stringify(summary, null, 2));
@@ -284,7 +284,7 @@ test('CLI: pinscope report from a trace and from its replay --json; bad input is
   const run = (args: string[]) => new Promise<{ code: number; out: string; err: string }>((res) => {
     execFile(process.execPath, ['bin/pinscope.js', ...args], (e, out, err) => res({ code: e ? (e.code as number) : 0, out, err }));
   });
-  const dir = mkdtempSync(join(tmpdir(), 'pinscope-cli-report-'));
+  const dir = tempFolder('pinscope-cli-report-');
   const trace = 'traces/scenarios/dax-truncate-reuse.ndjson';
   const a = await run(['report', trace, '-o', join(dir, 'a.html'), '--strategy', 'none,pin', '--lease-break', '2s', '--static']);
   assert.equal(a.code, 0, a.err);
