@@ -144,3 +144,16 @@ test('etaText', async () => {
   assert.equal(etaText(5, 10, 5), '5s');
   assert.equal(etaText(1, 100, 2), '3m18s');
 });
+
+test('a report the worker cannot write fails its trace with the reason, not as an internal error', async () => {
+  const { default: runTraceTask } = await import('../src/batch/task.js');
+  const dir = tempFolder('pinscope-batch-task-');
+  const trace = join(dir, 't.ndjson');
+  writeFileSync(trace, ndjson(DAX_STORY));
+  writeFileSync(join(dir, 'afile'), '');
+  const out = await runTraceTask({ path: trace, reportFile: join(dir, 'afile', 'r.html'), strategies: ['pin'], leaseBreakNs: 45e9, lenient: false });
+  assert.deepEqual(out, { status: 'error', error: `${trace}: cannot write ${join(dir, 'afile', 'r.html')}: ${join(dir, 'afile')} is a file, not a folder` });
+  const gone = await runTraceTask({ path: join(dir, 'missing.ndjson'), reportFile: join(dir, 'r.html'), strategies: ['pin'], leaseBreakNs: 45e9, lenient: false });
+  assert.equal(gone.status, 'error');
+  assert.doesNotMatch((gone as { error: string }).error, /internal error/);
+});

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pinscope, tempFolder, TRACE } from './cli-run.js';
+import { CAPTURE, pinscope, tempFolder, TRACE } from './cli-run.js';
 
 // Any control character but the newline that ends each line.
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
@@ -56,4 +56,19 @@ test('replay, validate and batch quote or escape a file name with control charac
   assert.equal(batch.status, 2);
   assert.doesNotMatch(batch.stdout + batch.stderr, RAW_CONTROL);
   assert.match(batch.stdout, /failed: .*bad\\u001b\[2Jname\.ndjson:line 1:/);
+});
+
+test('export, import and report name an output path with control characters quoted', () => {
+  const dir = tempFolder();
+  const out = (ext: string) => join(dir, `out${ESC_NAME}.${ext}`);
+  for (const [args, stream] of [
+    [['export', TRACE, '-o', out('json')], 'stderr'],
+    [['import', 'bpftrace', CAPTURE, '-o', out('ndjson')], 'stderr'],
+    [['report', TRACE, '-o', out('html'), '--static'], 'stdout'],
+  ] as const) {
+    const r = pinscope([...args]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stdout + r.stderr, RAW_CONTROL, args[0]);
+    assert.ok(r[stream].includes(JSON.stringify(args[args.length - (args[0] === 'report' ? 2 : 1)]).replace('\u009b', '\\u009b')), `${args[0]}: ${r[stream]}`);
+  }
 });

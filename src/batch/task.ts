@@ -3,6 +3,7 @@
 // return what summary.json keeps. Bad input is an outcome, not a throw.
 import { analyzeForReport, writeReport } from '../report/index.js';
 import { TraceInputError } from '../trace/errors.js';
+import { OutputError, isSystemError } from '../output/file.js';
 import type { TraceOutcome, TraceTask } from './types.js';
 
 export default async function runTraceTask(task: TraceTask): Promise<TraceOutcome> {
@@ -17,8 +18,9 @@ export default async function runTraceTask(task: TraceTask): Promise<TraceOutcom
     return { status: 'ok', trace: input.summary.trace, strategies: input.summary.strategies };
   } catch (err) {
     if (err instanceof TraceInputError) return { status: 'error', error: err.message };
-    const code = (err as NodeJS.ErrnoException | null)?.code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return { status: 'error', error: (err as Error).message };
+    // The report could not be written, or the trace read (it went away, a folder, no permission): say so, not "internal".
+    if (err instanceof OutputError) return { status: 'error', error: `${task.path}: ${err.message}` };
+    if (isSystemError(err)) return { status: 'error', error: err.message };
     return { status: 'error', error: `${task.path}: internal error: ${err instanceof Error ? err.message : String(err)}` };
   }
 }

@@ -1,7 +1,7 @@
 // pinscope export <trace> --format perfetto -o timeline.json: the replay's
 // timeline as Chrome trace-event JSON (docs/recording.md, "Export to Perfetto").
 import type { CommandModule } from 'yargs';
-import { runCommand, checkInputFile, parseDuration, parseStrategies, commonOptions, EXIT_OK } from '../common.js';
+import { runCommand, checkInputFile, parseDuration, parseStrategies, printable, commonOptions, EXIT_OK } from '../common.js';
 import { writeAtomically } from '../../output/file.js';
 
 interface ExportArgs {
@@ -36,7 +36,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     const res = await writeAtomically(argv.output, (target) => exportPerfetto(argv.trace, target, { strategies, leaseBreakNs, lenient: argv.lenient }));
     if (!argv.quiet && argv.output !== '-') {
       const s = res.summary.trace;
-      process.stderr.write(`wrote ${argv.output}: ${res.events} trace events, ${strategies.length} strategies, `
+      process.stderr.write(`wrote ${printable(argv.output)}: ${res.events} trace events, ${strategies.length} strategies, `
         + `${s.events_replayed} events replayed${s.events_skipped ? `, ${s.events_skipped} skipped` : ''}; open it in ui.perfetto.dev\n`);
     }
     return EXIT_OK;

@@ -1,7 +1,7 @@
 // pinscope import bpftrace <capture> -o FILE: a `bpftrace -f json` capture
 // of scripts/record/pinscope.bt -> a trace of format v1 (docs/recording.md).
 import type { CommandModule } from 'yargs';
-import { runCommand, parseDuration, UsageError, EXIT_OK } from '../common.js';
+import { runCommand, parseDuration, printable, UsageError, EXIT_OK } from '../common.js';
 import { importBpftrace, describeImport, DEFAULT_SORT_WINDOW_NS } from '../../import/import-bpftrace.js';
 import { parseSynthSpec } from '../../import/synthesize-dma.js';
 import { writeAtomically } from '../../output/file.js';
@@ -53,7 +53,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
     const opts = { sortWindowNs, synthesize, lenient: argv.lenient };
     const written = await writeAtomically(argv.output, (target) => importBpftrace(argv.capture, target, opts));
     const report = { ...written, output: argv.output };
-    if (!argv.quiet) process.stderr.write(describeImport(report));
+    if (!argv.quiet) process.stderr.write(describeImport({ ...report, capture: printable(report.capture), output: printable(report.output) }));
     if (argv.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return EXIT_OK;
   }),

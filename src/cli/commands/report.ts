@@ -1,7 +1,7 @@
 // pinscope report <trace or summary.json> -o FILE: the self-contained HTML report.
 import { dirname, relative, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { commonOptions, parseDuration, parseStrategies, runCommand, checkInputFile, UsageError } from '../common.js';
+import { commonOptions, parseDuration, parseStrategies, printable, runCommand, checkInputFile, UsageError } from '../common.js';
 import { detectInput, heldStrategies, keepStrategies, SummaryInputError, type Summarized } from '../../report/load.js';
 import { writeOutput } from '../../output/file.js';
 import { STRATEGY_IDS, type StrategyId } from '../../replay/types.js';
@@ -82,6 +82,6 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         }
       }
       // The page itself is standard output with -o -.
-      if (argv.o !== '-') process.stdout.write(`report: ${argv.o}\n`);
+      if (argv.o !== '-') process.stdout.write(`report: ${printable(argv.o)}\n`);
     }),
 };
