@@ -135,8 +135,9 @@ test('export of an imported bpftrace capture: format rules, a process per strate
       assert.ok((pinned[0]!.args!.bytes as number) > 0);
       assert.equal(pinned.at(-1)!.args!.bytes, 0);
     }
-    // the truncate is a slice on the fs track
-    assert.equal(mine.filter((e) => e.ph === 'X' && e.name === 'truncate /mnt/pmem/a.dat to 0').length, 1);
+    // the truncate is a slice on the fs track, marked where the strategy failed it
+    const truncate = `truncate /mnt/pmem/a.dat to 0${s === 'fail' ? ' (EBUSY)' : ''}`;
+    assert.equal(mine.filter((e) => e.ph === 'X' && e.name === truncate).length, 1, `${s}: ${truncate}`);
   }
   // refuse refuses the long-term pin of the DAX file; none lets the device write where the blocks went
   assert.ok(res.summary.strategies.refuse!.counts.pin_refused >= 1);
@@ -191,4 +192,44 @@ test('CLI: pinscope export writes the document; bad input is one line and exit 2
   const ok = spawnSync(process.execPath, [bin, 'export', trace, '--format', 'perfetto', '-o', join(tmp, 'cli.json'), '--strategy', 'none'], { encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stderr);
   checkChromeTrace(JSON.parse(readFileSync(join(tmp, 'cli.json'), 'utf8')));
+});
+
+test('what a strategy dropped or failed is marked, and a writeback still open at the end is drawn to the last event', async () => {
+  const trace = join(tmp, 'marks.ndjson');
+  const lines = [
+    { type: 'device', ts: 0, dev: 'nic0' },
+    { type: 'file', ts: 0, file: '/mnt/pmem/m.dat', dax: true, size: 4096 },
+    { type: 'file', ts: 0, file: '/srv/p.db', size: 4096 },
+    { type: 'mmap', ts: 10, pid: 5, addr: '0x100000', len: 4096, file: '/mnt/pmem/m.dat' },
+    { type: 'pin', ts: 20, pid: 5, pin: 1, dev: 'nic0', addr: '0x100000', len: 4096, longterm: true, write: true },
+    { type: 'writeback', ts: 30, file: '/srv/p.db', off: 0, len: 4096, phase: 'start' },
+    { type: 'truncate', ts: 1000, pid: 6, file: '/mnt/pmem/m.dat', size: 0 }, // 6
+    { type: 'dma', ts: 2000, pin: 1, off: 0, len: 4096, dir: 'write' }, // 7
+    { type: 'unpin', ts: 3000, pin: 1 },
+  ];
+  writeFileSync(trace, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const out = join(tmp, 'marks.perfetto.json');
+  await exportPerfetto(trace, out, { strategies: ['pin', 'fail', 'refuse'], leaseBreakNs: 45e9, lenient: false });
+  const evs = checkChromeTrace(JSON.parse(readFileSync(out, 'utf8')));
+  const of = (s: string) => evs.filter((e) => e.pid === STRATEGY_IDS.indexOf(s as never) + 1 && e.ph === 'X');
+  // refuse: the DAX pin was refused, so its DMA moved nothing.
+  const refusedDma = of('refuse').find((e) => e.args?.index === 7)!;
+  assert.equal(refusedDma.name, 'dma write pin 1 (dropped)');
+  assert.equal(refusedDma.args!.dropped, true);
+  assert.equal(of('pin').find((e) => e.args?.index === 7)!.args!.dropped, undefined);
+  // fail: the truncate failed with EBUSY; under pin it went through.
+  const failed = of('fail').find((e) => e.args?.index === 6)!;
+  assert.equal(failed.name, 'truncate /mnt/pmem/m.dat to 0 (EBUSY)');
+  assert.equal(failed.args!.failed, 'EBUSY');
+  assert.equal(of('pin').find((e) => e.args?.index === 6)!.name, 'truncate /mnt/pmem/m.dat to 0');
+  // The writeback window never ended: drawn from its start to the last event (3000 ns).
+  const wb = of('pin').find((e) => e.name === 'writeback /srv/p.db')!;
+  assert.deepEqual([wb.ts, wb.dur, wb.args!.index, wb.args!.end], [0.03, 2.97, 5, 'trace end']);
+});
+
+test('export to standard output needs no writable current folder', () => {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/pinscope.js'), 'export', join(ROOT, 'traces/dax-truncate.ndjson'), '-o', '-', '--strategy', 'pin'],
+    { encoding: 'utf8', cwd: '/proc' });
+  assert.equal(r.status, 0, r.stderr);
+  checkChromeTrace(JSON.parse(r.stdout));
 });

@@ -315,6 +315,8 @@ test('CLI: bad workload, --events, --seed, --page-size, --format or -o exit 2 wi
     [['generate', 'mixed', '--events', '-5', '-o', '-'], /--events: expected an integer/],
     [['generate', 'mixed', '--events', '1.5', '-o', '-'], /--events: expected an integer/],
     [['generate', 'mixed', '--seed', 'x', '-o', '-'], /--seed: expected an integer/],
+    // 2^32 would fold onto 2654435761 (0x9e3779b1) and repeat its trace.
+    [['generate', 'mixed', '--seed', '4294967296', '-o', '-'], /--seed: expected an integer from 0 to 4294967295 \(the generator's 32-bit state\), got '4294967296'/],
     [['generate', 'mixed', '--page-size', '3000', '-o', '-'], /--page-size: expected a power of two/],
     [['generate', 'mixed', '--format', 'xml', '-o', '-'], /--format: expected one of ndjson, array, object/],
     [['generate', 'mixed', '-n', '5'], /-o FILE is required/],

@@ -251,3 +251,23 @@ test('the committed captures are what their .bt print (regenerated when bpftrace
     assert.deepEqual(relative(a.events), relative(b.events), `${name}: the capture matches its script`);
   }
 });
+
+test('a capture from a machine up more than 104 days (ts past 2^53 ns) is rebased exactly, and the meta says so', async () => {
+  const printf = (o: object) => JSON.stringify({ type: 'printf', data: JSON.stringify(o) + '\n' });
+  // Past 2^53 doubles step by 2 ns, so these three would collide as numbers: the rebase works on the digits.
+  const raw = ['9100000000000001', '9100000000000002', '9100000000000003'];
+  const text = [
+    printf({ type: 'meta', format: 'pinscope-trace', version: 1, page_size: 4096, source: 'long uptime' }),
+    printf({ type: 'mmap', ts: 0, pid: 5, addr: '0x10000', len: 4096 }).replace('\\"ts\\":0', `\\"ts\\":${raw[0]}`),
+    printf({ type: 'pin', ts: 0, pid: 5, pin: 1, addr: '0x10000', len: 4096, longterm: true, write: true }).replace('\\"ts\\":0', `\\"ts\\":${raw[1]}`),
+    printf({ type: 'unpin', ts: 0, pin: 1 }).replace('\\"ts\\":0', `\\"ts\\":${raw[2]}`),
+  ].join('\n') + '\n';
+  const cap = join(tmp, 'uptime.json');
+  writeFileSync(cap, text);
+  const out = join(tmp, 'uptime.ndjson');
+  const window = 1_000_000;
+  await importBpftrace(cap, out, { sortWindowNs: window, lenient: false });
+  const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines[0].source, `long uptime; ts rebased: 0 is CLOCK_MONOTONIC ${BigInt(raw[0]!) - BigInt(window)} ns`);
+  assert.deepEqual(lines.slice(1).map((e) => e.ts), [window, window + 1, window + 2]);
+});

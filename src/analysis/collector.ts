@@ -13,6 +13,8 @@ export interface StrategyGauges {
   pinned_bytes: number;
   /** Bytes of storage that files gave up but pins still hold (DAX blocks leaked). */
   leaked_bytes: number;
+  /** Events this strategy dropped so far (its own earlier choice made them moot): one more than before means this one. */
+  dropped_events: number;
 }
 
 export interface StrategyCollector<R = unknown> extends FindingSink {

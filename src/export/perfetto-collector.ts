@@ -60,6 +60,14 @@ interface LivePin {
 const SORT = { counters: 0, dma: 1, pins: 2, fs: 3, writeback: 4, stalls: 5, leaks: 6, findings: 7 } as const;
 const FLUSH_AT = 1 << 16;
 
+interface OpenWriteback {
+  ts: number;
+  index: number;
+  file: string;
+  off: number;
+  len: number;
+}
+
 class PerfettoCollector implements StrategyCollector<PerfettoPart> {
   private readonly pid: number;
   private readonly path: string;
@@ -73,9 +81,15 @@ class PerfettoCollector implements StrategyCollector<PerfettoPart> {
   /** Device and owner of every pin the trace still has live (a DMA names the pin, not the device). */
   private readonly pinDev = new Map<number, { dev: string; pid: number }>();
   private readonly refused = new Set<number>();
-  private readonly writebacks = new Map<string, number>();
+  /** Open writeback windows: start time and event index. */
+  private readonly writebacks = new Map<string, OpenWriteback>();
+  /** Operations this strategy failed with EBUSY (op_failed arrives before the event is observed). */
+  private readonly failed = new Set<number>();
   private pinned = 0;
   private leaked = 0;
+  private dropped = 0;
+  /** The event being observed was dropped by this strategy (a refused pin's DMA, a killed process's event...). */
+  private evDropped = false;
 
   constructor(private readonly strategy: StrategyId, opts: PerfettoCollectorOptions) {
     this.pid = strategyPid(strategy);
@@ -84,6 +98,8 @@ class PerfettoCollector implements StrategyCollector<PerfettoPart> {
   }
 
   observe(ev: IndexedEvent, g: StrategyGauges): void {
+    this.evDropped = g.dropped_events !== this.dropped;
+    this.dropped = g.dropped_events;
     switch (ev.type) {
       case 'pin': {
         const dev = ev.dev ?? '(no device)';
@@ -108,39 +124,39 @@ class PerfettoCollector implements StrategyCollector<PerfettoPart> {
         break;
       case 'dma': {
         const dev = this.pinDev.get(ev.pin)?.dev ?? '(no device)';
-        this.slice(`dma ${dev}`, ev.ts, ev.dur ?? 0, `dma ${ev.dir} pin ${ev.pin}`,
-          { pin: ev.pin, off: ev.off, len: ev.len, dir: ev.dir, index: ev.index }, SORT.dma);
+        this.slice(`dma ${dev}`, ev.ts, ev.dur ?? 0, this.named(`dma ${ev.dir} pin ${ev.pin}`, ev.index),
+          this.marked({ pin: ev.pin, off: ev.off, len: ev.len, dir: ev.dir, index: ev.index }, ev.index), SORT.dma);
         break;
       }
       case 'truncate':
-        this.slice('fs', ev.ts, 0, `truncate ${ev.file} to ${ev.size}`, { file: ev.file, size: ev.size, pid: ev.pid ?? null, index: ev.index });
+        this.slice('fs', ev.ts, 0, this.named(`truncate ${ev.file} to ${ev.size}`, ev.index), this.marked({ file: ev.file, size: ev.size, pid: ev.pid ?? null, index: ev.index }, ev.index));
         break;
       case 'punch_hole':
-        this.slice('fs', ev.ts, 0, `punch_hole ${ev.file}`, { file: ev.file, off: ev.off, len: ev.len, pid: ev.pid ?? null, index: ev.index });
+        this.slice('fs', ev.ts, 0, this.named(`punch_hole ${ev.file}`, ev.index), this.marked({ file: ev.file, off: ev.off, len: ev.len, pid: ev.pid ?? null, index: ev.index }, ev.index));
         break;
       case 'write':
-        this.slice('fs', ev.ts, 0, `write ${ev.file}`, { file: ev.file, off: ev.off, len: ev.len, pid: ev.pid ?? null, index: ev.index });
+        this.slice('fs', ev.ts, 0, this.named(`write ${ev.file}`, ev.index), this.marked({ file: ev.file, off: ev.off, len: ev.len, pid: ev.pid ?? null, index: ev.index }, ev.index));
         break;
       case 'mmap':
-        this.slice('fs', ev.ts, 0, `mmap ${ev.file ?? 'anon'}`, {
+        this.slice('fs', ev.ts, 0, this.named(`mmap ${ev.file ?? 'anon'}`, ev.index), this.marked({
           pid: ev.pid, addr: hex(ev.addr), len: ev.len, file: ev.file ?? null, off: ev.off ?? 0, index: ev.index,
-        });
+        }, ev.index));
         break;
       case 'munmap':
-        this.slice('fs', ev.ts, 0, `munmap ${ev.pid}`, { pid: ev.pid, addr: hex(ev.addr), len: ev.len, index: ev.index });
+        this.slice('fs', ev.ts, 0, this.named(`munmap ${ev.pid}`, ev.index), this.marked({ pid: ev.pid, addr: hex(ev.addr), len: ev.len, index: ev.index }, ev.index));
         break;
       case 'mmu_notifier':
-        this.slice('fs', ev.ts, 0, `mmu_notifier ${ev.event}`, {
+        this.slice('fs', ev.ts, 0, this.named(`mmu_notifier ${ev.event}`, ev.index), this.marked({
           pid: ev.pid, start: hex(ev.start), end: hex(ev.end), event: ev.event, index: ev.index,
-        });
+        }, ev.index));
         break;
       case 'writeback': {
         const key = `${ev.file}\0${ev.off}\0${ev.len}`;
-        if (ev.phase === 'start') this.writebacks.set(key, ev.ts);
+        if (ev.phase === 'start') this.writebacks.set(key, { ts: ev.ts, index: ev.index, file: ev.file, off: ev.off, len: ev.len });
         else {
           const start = this.writebacks.get(key);
           this.writebacks.delete(key);
-          if (start !== undefined) this.slice('writeback', start, ev.ts - start, `writeback ${ev.file}`, { file: ev.file, off: ev.off, len: ev.len });
+          if (start !== undefined) this.writebackSlice(start, ev.ts, 'end');
         }
         break;
       }
@@ -152,6 +168,7 @@ class PerfettoCollector implements StrategyCollector<PerfettoPart> {
 
   add(f: Finding): void {
     if (f.kind === 'pin_refused' && f.pin !== null) this.refused.add(f.pin);
+    if (f.kind === 'op_failed') this.failed.add(f.chain[f.chain.length - 1]!.index);
     if (f.kind === 'killed' && f.pid !== null) {
       for (const [h, p] of this.pins) if (p.pid === f.pid) this.closePin(h, f.ts, 'killed');
     }
@@ -169,6 +186,8 @@ class PerfettoCollector implements StrategyCollector<PerfettoPart> {
   finish(lastTs: number | null): PerfettoPart {
     const end = lastTs ?? 0;
     for (const h of [...this.pins.keys()]) this.closePin(h, end, 'trace end');
+    for (const w of this.writebacks.values()) this.writebackSlice(w, end, 'trace end');
+    this.writebacks.clear();
     this.flush();
     closeSync(this.fd);
     return { strategy: this.strategy, pid: this.pid, part: this.path, events: this.events, tracks: this.nextTid - 1 };
@@ -181,6 +200,21 @@ class PerfettoCollector implements StrategyCollector<PerfettoPart> {
     this.slice(`pins ${p.dev}`, p.ts, Math.max(0, ts - p.ts), `pin ${handle}`, {
       pin: handle, pid: p.pid, dev: p.dev, addr: hex(p.addr), len: p.len, longterm: p.longterm, write: p.write, end,
     }, SORT.pins);
+  }
+
+  /** A slice's name, saying when this strategy dropped the event or failed the operation. */
+  private named(name: string, index: number): string {
+    return this.evDropped ? `${name} (dropped)` : this.failed.has(index) ? `${name} (EBUSY)` : name;
+  }
+
+  private marked(args: Record<string, unknown>, index: number): Record<string, unknown> {
+    if (this.evDropped) args.dropped = true;
+    if (this.failed.delete(index)) args.failed = 'EBUSY';
+    return args;
+  }
+
+  private writebackSlice(w: OpenWriteback, end: number, how: string): void {
+    this.slice('writeback', w.ts, Math.max(0, end - w.ts), `writeback ${w.file}`, { file: w.file, off: w.off, len: w.len, index: w.index, end: how });
   }
 
   private pinArgs(handle: number, ev: { pid: number; addr: number; len: number; longterm?: boolean; write?: boolean }): Record<string, unknown> {

@@ -7,6 +7,7 @@
 // bounded; disk holds the output about twice until the parts are removed.
 import { mkdtempSync, rmSync, createReadStream, createWriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import type { CollectorRef } from '../analysis/collector.js';
 import { analyzeTrace } from '../analysis/analyze.js';
@@ -28,7 +29,8 @@ export interface ExportResult {
 }
 
 export async function exportPerfetto(tracePath: string, outPath: string, opts: ExportOptions): Promise<ExportResult> {
-  const dir = mkdtempSync(join(outPath === '-' ? resolve('.') : dirname(resolve(outPath)), '.pinscope-perfetto-'));
+  // Beside the output (one rename away), or for standard output in the system's temporary folder: '.' may not be writable.
+  const dir = mkdtempSync(join(outPath === '-' ? tmpdir() : dirname(resolve(outPath)), '.pinscope-perfetto-'));
   try {
     const options: PerfettoCollectorOptions = { dir };
     const collectors: CollectorRef[] = [{

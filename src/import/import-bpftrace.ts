@@ -63,6 +63,10 @@ interface Held {
   printed: number;
 }
 
+/** A `ts` of 16 digits or more, as the script prints it; rebased from 2^52 ns (52 days up) on. */
+const BIG_TS = /"ts":(\d{16,})/;
+const REBASE_FROM = 2n ** 52n;
+
 export async function importBpftrace(capturePath: string, outPath: string, opts: ImportOptions): Promise<ImportReport> {
   const file = inputName(capturePath);
   const cap: CaptureStats = emptyCaptureStats();
@@ -80,6 +84,9 @@ export async function importBpftrace(capturePath: string, outPath: string, opts:
   let printed = 0; // events the script printed, in capture order
   let firstTs: number | null = null;
   let lastTs: number | null = null;
+  // nsecs is CLOCK_MONOTONIC: past 2^53 ns (up > 104 days) no double holds it exactly, and the format stops
+  // at 2^53. Such a capture is rebased, exactly (digits, not doubles), so that its first event is near 0.
+  let tsBase: bigint | null = null;
 
   const skip = (err: TraceInputError, reason: string = err.reason): void => {
     if (!opts.lenient) throw err;
@@ -93,6 +100,7 @@ export async function importBpftrace(capturePath: string, outPath: string, opts:
       type: 'meta', format: FORMAT_NAME, version: FORMAT_VERSION, page_size: DEFAULT_PAGE_SIZE,
       source: `bpftrace capture ${basename(file)}`,
     };
+    if (tsBase !== null) m.source = `${String(m.source ?? 'bpftrace capture')}; ts rebased: 0 is CLOCK_MONOTONIC ${tsBase} ns`;
     if (synth) {
       const o = synth.opts;
       m.source = `${String(m.source ?? 'bpftrace capture')}; DMA synthesized every ${o.periodNs} ns (${o.dir}) on live pins:`
@@ -137,8 +145,16 @@ export async function importBpftrace(capturePath: string, outPath: string, opts:
         continue;
       }
       let value: unknown;
+      let text = pl.text;
+      const big = BIG_TS.exec(text);
+      if (big) {
+        const raw = BigInt(big[1]!);
+        // The sort window below the first: an event printed late may be older than it, never below 0.
+        if (tsBase === null && raw >= REBASE_FROM) tsBase = raw - BigInt(Math.min(opts.sortWindowNs, Number.MAX_SAFE_INTEGER));
+        if (tsBase !== null && raw >= tsBase) text = text.slice(0, big.index) + `"ts":${raw - tsBase}` + text.slice(big.index + big[0].length);
+      }
       try {
-        value = JSON.parse(pl.text);
+        value = JSON.parse(text);
       } catch (err) {
         pos.index = printed++;
         skip(new TraceInputError('malformed_json', pos, null,

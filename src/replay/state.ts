@@ -45,7 +45,7 @@ export class StrategyReplay {
   readonly inflight: Inflight[] = [];
   readonly ps: number;
   readonly fast: ((kind: FindingKind, bytes: number, durNs: number | undefined) => void) | null;
-  readonly gaugesObj: StrategyGauges = { pinned_bytes: 0, leaked_bytes: 0 };
+  readonly gaugesObj: StrategyGauges = { pinned_bytes: 0, leaked_bytes: 0, dropped_events: 0 };
   /** What a long-term pin resolves through, refilled per pin for admit() (which never keeps it). */
   readonly pinTarget: PinTarget = { dax: false, sharedDirtyTracked: false };
   /** The engine's fast-DMA bytes (null: the engine looks at every DMA), this strategy's column, and the row length. */
@@ -84,6 +84,7 @@ export class StrategyReplay {
   gauges(): StrategyGauges {
     this.gaugesObj.pinned_bytes = this.m.pinnedPages * this.ps;
     this.gaugesObj.leaked_bytes = this.m.leakedPages * this.ps;
+    this.gaugesObj.dropped_events = this.dropped;
     return this.gaugesObj;
   }
 

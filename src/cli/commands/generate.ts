@@ -29,7 +29,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         describe: `one of: ${WORKLOAD_NAMES.map((w) => `${w} (${WORKLOAD_DOCS[w]})`).join('; ')}`,
       })
       .option('events', { alias: 'n', type: 'string', default: '10000', describe: 'exactly this many events (the meta header not counted)' })
-      .option('seed', { alias: 's', type: 'string', default: '1', describe: 'PRNG seed (integer); same arguments, same bytes' })
+      .option('seed', { alias: 's', type: 'string', default: '1', describe: 'PRNG seed, 0 to 4294967295; same arguments, same bytes' })
       .option('o', { alias: 'output', type: 'string', describe: 'output file; - for standard output (required)' })
       .option('format', { type: 'string', describe: 'ndjson | array | object (default: array for *.json[.gz], else ndjson)' })
       .option('gzip', { type: 'boolean', describe: 'gzip the output (default: when the file name ends in .gz)' })
@@ -46,6 +46,8 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       }
       const events = parseCount(argv.events, '--events');
       const seed = parseCount(argv.seed, '--seed');
+      // The PRNG's state is 32 bits: a larger seed would fold onto a smaller one and repeat its trace.
+      if (seed > 0xffff_ffff) throw new UsageError(`--seed: expected an integer from 0 to 4294967295 (the generator's 32-bit state), got '${argv.seed}'`);
       const pageSize = parseCount(argv['page-size'], '--page-size', MIN_PAGE_SIZE);
       if (pageSize > MAX_PAGE_SIZE || (pageSize & (pageSize - 1)) !== 0) {
         throw new UsageError(`--page-size: expected a power of two from ${MIN_PAGE_SIZE} to ${MAX_PAGE_SIZE}, got ${pageSize}`);
