@@ -189,7 +189,7 @@ test('kill: after a killed process\'s exit its pid is a new process, whose event
   ];
   const out = replay(['kill'], events, 1000);
   assert.deepEqual(out.kill, [
-    ['killed', 4096, '/dax', null, [4, 5]],
+    ['killed', 4096, '/dax', 0, [4, 5]], // named by the truncate it was killed for: its file and first page
     ['stall', 4096, '/dax', 0, [4, 5]],
     // The new process's short-term pin keeps the orphaned page cache page: its write is lost.
     ['lost_write', 4096, '/pc', 0, [8, 9, 11]],
@@ -218,4 +218,16 @@ test('a read pin of a DAX hole holds the zero page: no block, zeros right until 
     // Only page 0's block was pinned, so only it leaks.
     ['block_leak', 4096, '/dax', 0, [4, 9]],
   ]);
+});
+
+test('a refused pin names its first file page, or page 0 of the pin for anonymous memory', () => {
+  const out = replay(['refuse'], [
+    { type: 'device', ts: 0, dev: 'd' },
+    { type: 'file', ts: 0, file: '/dax', dax: true, size: 16384 },
+    { type: 'mmap', ts: 1, pid: 1, addr: 0x100000, len: 4096 },
+    { type: 'mmap', ts: 1, pid: 1, addr: 0x101000, len: 8192, file: '/dax', off: 8192 },
+    // Page 0 is anonymous, page 1 is /dax page 2: a DAX mapping in the range refuses the pin.
+    { type: 'pin', ts: 2, pid: 1, pin: 1, dev: 'd', addr: 0x100000, len: 8192, longterm: true, write: true },
+  ]);
+  assert.deepEqual(out.refuse, [['pin_refused', 8192, '/dax', 2, [4]]]);
 });

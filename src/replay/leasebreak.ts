@@ -55,6 +55,7 @@ export function kill(st: StrategyReplay, pid: number, t: number, op: PendingOp):
     pages += p.refPages;
     releasePin(st, p, t);
   }
-  st.emit('killed', t, pages * st.ps, pid, first, op.file.name, null, first?.req.link ?? null, op.link, null, null);
+  // Named by the operation it was killed for: its file and first page, as its stall is.
+  st.emit('killed', t, pages * st.ps, pid, first, op.file.name, range(st, op)[0], first?.req.link ?? null, op.link, null, null);
   tearDown(st, pid, op.link);
 }

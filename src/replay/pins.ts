@@ -21,11 +21,9 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
   if (longterm) {
     let dax = false;
     let sharedDirty = false;
-    let firstFile: string | null = null;
     for (let i = 0; i < n && as && st.needsTarget; i++) {
       const map = as.find((v0 + i) * ps);
       if (map?.file) {
-        firstFile ??= map.file.name;
         if (map.file.dax) dax = true;
         if (map.shared && map.file.dirtyTracked) sharedDirty = true;
       }
@@ -37,8 +35,18 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
     const adm = st.admit(pin.dev, write, target);
     if (adm === 'refuse') {
       pin.kind = K_REFUSED;
-      if (!st.needsTarget && as) firstFile = as.find(ev.addr)?.file?.name ?? null;
-      st.emit('pin_refused', ev.ts, ev.len, ev.pid, pin, firstFile, null, link, null, null, null);
+      // Named as a DMA finding names its page: the first file page, or 0 (the page within the pin) for anonymous memory.
+      let page = 0;
+      let firstFile: string | null = null;
+      for (let i = 0; i < n && as; i++) {
+        const map = as.find((v0 + i) * ps);
+        if (map?.file) {
+          firstFile = map.file.name;
+          page = Math.floor((map.off + ((v0 + i) * ps - map.start)) / ps);
+          break;
+        }
+      }
+      st.emit('pin_refused', ev.ts, ev.len, ev.pid, pin, firstFile, page, link, null, null, null);
       return markFast(st, pin);
     }
     if (adm === 'odp') {
