@@ -28,6 +28,15 @@ export function decadeTicks(min: number, max: number, withZero: boolean): number
   return out;
 }
 
+/**
+ * The top of a symlog who-pays axis: the smallest power of ten strictly
+ * above `max` (at least 10), so the largest point never sits on the plot's
+ * border, even when it is itself a power of ten.
+ */
+export function symlogTop(max: number): number {
+  return 10 ** Math.max(1, Math.floor(Math.log10(Math.max(max, 1))) + 1);
+}
+
 /** A vega expression labelling bytes in binary units (4096 -> "4 KiB"). */
 export const BYTES_LABEL = "datum.value >= 1073741824 ? format(datum.value / 1073741824, '.3~r') + ' GiB'"
   + " : datum.value >= 1048576 ? format(datum.value / 1048576, '.3~r') + ' MiB'"
