@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TopLevelSpec } from 'vega-lite';
 import { whoPaysPoints } from '../src/report/model.js';
+import { renderReport, reportCharts } from '../src/report/page.js';
+import { build, finding, MS, scenario } from './report-fixture.js';
 import { whoPaysChart } from '../src/report/charts/who-pays.js';
 import { whoPaysBatchChart } from '../src/report/charts/who-pays-batch.js';
 import { CHART_WIDTH, symlogTop } from '../src/report/charts/base.js';
@@ -62,4 +64,54 @@ test('who pays: a maximum that is a power of ten is inside the domain, not on th
   const b = spec(whoPaysBatchChart([{ trace: 'a', strategy: 'pin', device: 100, fs: 1, security: 0, class: 'no corruption' }], ['pin']));
   assert.deepEqual(b.encoding.x.scale.domain, [0, 1000]);
   assert.deepEqual(b.encoding.y.scale.domain, [0, 10]);
+});
+
+const glanceOf = (html: string) => /<section id="glance">(.*?)<\/section>/s.exec(html)![1]!.replace(/<[^>]+>/g, '');
+
+test('at a glance names every kind with its payer: a blocked migration is the system\'s, a bounce copy a cost', () => {
+  const b = build([
+    finding('pin', 'migration_blocked', MS),
+    finding('notify', 'bounce_copy', MS, { bytes: 8192 }),
+    finding('notify', 'stall', MS, { bytes: 0, dur_ns: 2 * MS }),
+    finding('kill', 'bounce_copy', MS),
+  ], { strategies: ['none', 'pin', 'notify', 'kill'] });
+  const g = glanceOf(renderReport({ ...b, interactive: false }));
+  assert.match(g, /none: nobody pays/);
+  assert.match(g, /pin: the system pays — system: 1 blocked migration \(4 KiB\)/);
+  assert.match(g, /notify: the filesystem pays, and copies cost work — filesystem: 1 stall: 2\.000 ms; cost: 1 bounce copy \(8 KiB\)/);
+  assert.match(g, /kill: nobody pays, but copies cost work — cost: 1 bounce copy \(4 KiB\)/);
+});
+
+test('a stall still pending at the end of the trace is shown as still waiting: glance, table, histogram', () => {
+  const b = build([
+    finding('notify', 'stall', MS, { bytes: 4096, dur_ns: 19e9, pending: true }),
+    finding('kill', 'stall', MS, { bytes: 4096, dur_ns: 2 * MS }),
+    finding('kill', 'stall', 2 * MS, { bytes: 4096, dur_ns: 19e9, pending: true }),
+  ], { strategies: ['notify', 'kill'] });
+  assert.equal(b.data.notify!.stall_pending, 1);
+  assert.deepEqual(b.data.notify!.stall_buckets, [{ log2: Math.floor(Math.log2(19e9)), count: 1, pending: true }]);
+  const html = renderReport({ ...b, interactive: false });
+  const g = glanceOf(html);
+  assert.match(g, /notify: the filesystem pays — filesystem: 1 stall \(4 KiB\), still waiting when the trace ended: 19\.000 s so far/);
+  assert.match(g, /kill: .*2 stalls \(8 KiB\), 1 still waiting when the trace ended: 19\.002 s in all so far, longest 19\.000 s/);
+  assert.match(html, /<small class="pending">still waiting<br>when the trace ended<\/small>/);
+  assert.match(html, /<small class="pending">1 still waiting<br>when the trace ended<\/small>/);
+  const stalls = reportCharts(b).find((c) => c.id === 'stalls')!;
+  assert.match(stalls.caption, /still waiting when the trace ended, measured to its last event/);
+  const layers = spec(stalls.spec).layer;
+  const rows = layers[0].data.values as { strategy: string; state: string; range: string }[];
+  assert.deepEqual(rows.map((r) => [r.strategy, r.state]),
+    [['notify', 'still waiting when the trace ended'], ['kill', 'ended'], ['kill', 'still waiting when the trace ended']]);
+  assert.match(rows[0]!.range, / so far$/);
+  assert.ok(layers.some((l: { mark: { stroke?: string; strokeDash?: number[] } }) => l.mark.strokeDash && l.mark.stroke === '#b2182b'));
+  assert.ok(layers.some((l: { data: { values: { label?: string }[] } }) => l.data.values.some((v) => v.label === '→ still waiting')));
+});
+
+test('counts are said in the singular when there is one: no "1 strategies", no "finding(s)"', () => {
+  const one = build([finding('none', 'lost_write', MS)], { strategies: ['none'] });
+  const html = renderReport({ ...one, interactive: false });
+  assert.match(html, /· 1 strategy ·/);
+  assert.match(html, /<b>none<\/b>: 1 finding<\/summary>/);
+  assert.ok(!/\b1 strategies|\(s\)/.test(html.replace(/<script[\s\S]*?<\/script>/g, '')));
+  assert.match(renderReport({ ...scenario(), interactive: false }), /· 9 strategies ·/);
 });

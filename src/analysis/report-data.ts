@@ -31,6 +31,8 @@ export interface TimelineBin {
 export interface StallBucket {
   log2: number;
   count: number;
+  /** Operations still waiting when the trace ended (duration measured to its last event): bucketed apart. */
+  pending?: true;
 }
 
 /** Findings of one kind on pages [bin * page_bin, (bin + 1) * page_bin) of a file. */
@@ -59,6 +61,8 @@ export interface ReportData {
   bin_ns: number;
   bins: TimelineBin[];
   stall_buckets: StallBucket[];
+  /** Stalls still waiting when the trace ended (finding.pending). */
+  stall_pending: number;
   where: WhereFile[];
   /** corruption / lost_write findings in files past `maxFiles`. */
   other_files: { count: number; bytes: number };
@@ -86,7 +90,9 @@ class ReportCollector implements StrategyCollector<ReportData> {
   private bins = new Map<number, Partial<Record<FindingKind, number>>>();
   private minBin = Infinity;
   private maxBin = -Infinity;
-  private stalls = new Map<number, number>();
+  /** Key: the log2 bucket, with a 'p' for stalls still pending at the end. */
+  private stalls = new Map<string, StallBucket>();
+  private stallPending = 0;
   private files = new Map<string, { pageBin: number; cells: Map<number, WhereCell> }>();
   private other = { count: 0, bytes: 0 };
   private worst: WorstFinding[] = [];
@@ -110,8 +116,12 @@ class ReportCollector implements StrategyCollector<ReportData> {
     this.addToTimeline(f);
     if (f.kind === 'stall') {
       const d = f.dur_ns ?? 0;
-      const b = d >= 1 ? Math.floor(Math.log2(d)) : -1;
-      this.stalls.set(b, (this.stalls.get(b) ?? 0) + 1);
+      const log2 = d >= 1 ? Math.floor(Math.log2(d)) : -1;
+      const key = `${log2}${f.pending ? 'p' : ''}`;
+      const b = this.stalls.get(key) ?? { log2, count: 0, ...(f.pending ? { pending: true as const } : {}) };
+      b.count++;
+      this.stalls.set(key, b);
+      if (f.pending) this.stallPending++;
     }
     if (f.kind === 'block_leak') this.leakByteNs += f.bytes * (f.dur_ns ?? 0);
     if ((f.kind === 'corruption' || f.kind === 'lost_write') && f.file !== null && f.page !== null) this.addWhere(f, f.kind);
@@ -192,7 +202,8 @@ class ReportCollector implements StrategyCollector<ReportData> {
       findings: this.findings,
       bin_ns: this.binNs,
       bins,
-      stall_buckets: [...this.stalls].sort((a, b) => a[0] - b[0]).map(([log2, count]) => ({ log2, count })),
+      stall_buckets: [...this.stalls.values()].sort((a, b) => a.log2 - b.log2 || Number(a.pending ?? false) - Number(b.pending ?? false)),
+      stall_pending: this.stallPending,
       where,
       other_files: { ...this.other },
       worst: this.worst,

@@ -34,6 +34,11 @@ export function formatBytes(n: number): string {
   return u === 0 ? `${n} B` : `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
 }
 
+/** "1 strategy", "9 strategies", "1,024 findings". */
+export function countOf(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
 /** Events that take storage away from a file or a process. */
 const FREEING = new Set(['truncate', 'punch_hole', 'munmap', 'exit', 'mmu_notifier']);
 /** Events that give storage to a file or a process (a reused frame). */

@@ -4,7 +4,7 @@
 // rules as the single report: self-contained, escaped, readable without JS.
 import { FINDING_KINDS, KIND_PAYER, STRATEGY_IDS, type FindingKind, type StrategyId, type StrategySummary } from '../replay/types.js';
 import type { BatchEntry, BatchSummary } from '../batch/types.js';
-import { formatBytes, formatDuration } from '../analysis/words.js';
+import { countOf, formatBytes, formatDuration } from '../analysis/words.js';
 import { escapeHtml as h } from './escape.js';
 import { KIND_COLORS } from './palette.js';
 import { chartFigure, htmlDocument, type ChartBlock } from './page.js';
@@ -56,7 +56,7 @@ export function renderIndex(batch: BatchSummary, reportLinks: Record<string, str
   const strategies = strategiesIn(batch);
   const ok = batch.traces.filter((t) => t.status === 'ok' && t.strategies);
   const failed = batch.traces.filter((t) => t.status !== 'ok');
-  const title = opts.title ?? `pinscope: ${batch.traces.length} trace(s)`;
+  const title = opts.title ?? `pinscope: ${countOf(batch.traces.length, 'trace')}`;
   const link = (e: BatchEntry) => safeHref(reportLinks[e.path] ?? e.report);
 
   // Totals per strategy over the traces that replayed.

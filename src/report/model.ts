@@ -8,7 +8,7 @@ import { outcomeRow, type OutcomeRow } from './charts/outcomes.js';
 import { LABEL_DX, LABEL_DY, WHO_PAYS_HEIGHT, symlogPx, type WhoPaysPoint } from './charts/who-pays.js';
 import { CHART_WIDTH, symlogTop } from './charts/base.js';
 import type { TimelineRow } from './charts/timeline.js';
-import type { StallRow } from './charts/stalls.js';
+import { STALL_ENDED, STALL_PENDING, type StallRow } from './charts/stalls.js';
 import type { WhereRow } from './charts/where.js';
 import { whoPays, type WhoPays } from './who-pays.js';
 
@@ -143,7 +143,8 @@ export function stallRows(summary: ReplaySummary, data: Partial<Record<StrategyI
       // A zero-length stall has no place on a log axis: drawn in the lowest bucket.
       rows.push({
         strategy: s, lo: Math.max(loNs, 0.5) / 1e6, hi: hiNs / 1e6, count: b.count,
-        range: `${formatDuration(loNs)} – ${formatDuration(hiNs)}`,
+        range: `${formatDuration(loNs)} – ${formatDuration(hiNs)}${b.pending ? ' so far' : ''}`,
+        state: b.pending ? STALL_PENDING : STALL_ENDED,
       });
     }
   }
