@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { TopLevelSpec } from 'vega-lite';
 import { whoPaysPoints } from '../src/report/model.js';
 import { renderReport, reportCharts } from '../src/report/page.js';
-import { build, finding, MS, scenario } from './report-fixture.js';
+import { build, corruptionChain, finding, MS, scenario } from './report-fixture.js';
 import { whoPaysChart } from '../src/report/charts/who-pays.js';
 import { whoPaysBatchChart } from '../src/report/charts/who-pays-batch.js';
 import { CHART_WIDTH, symlogTop } from '../src/report/charts/base.js';
@@ -114,4 +114,34 @@ test('counts are said in the singular when there is one: no "1 strategies", no "
   assert.match(html, /<b>none<\/b>: 1 finding<\/summary>/);
   assert.ok(!/\b1 strategies|\(s\)/.test(html.replace(/<script[\s\S]*?<\/script>/g, '')));
   assert.match(renderReport({ ...scenario(), interactive: false }), /· 9 strategies ·/);
+});
+
+test('where: a corruption is drawn on the file that reused the frame, a lost write on the pinned file, anonymous memory gets rows', () => {
+  const anon = [
+    { index: 1, type: 'pin' as const, ts: 0, pid: 300 },
+    { index: 2, type: 'munmap' as const, ts: MS, pid: 300 },
+    { index: 3, type: 'pin' as const, ts: 2 * MS, pid: 400 },
+    { index: 4, type: 'dma' as const, ts: 3 * MS },
+  ];
+  const b = build([
+    finding('none', 'corruption', 3 * MS, { chain: corruptionChain('/mnt/pmem/a.dat', '/mnt/pmem/victim.log'), page: 2 }),
+    finding('none', 'info_leak', 4 * MS, { chain: corruptionChain('/mnt/pmem/a.dat', '/mnt/pmem/victim.log'), page: 3 }),
+    finding('none', 'corruption', 5 * MS, { chain: anon, file: null, pid: 300, page: 0 }),
+    finding('pin', 'lost_write', 3 * MS, { chain: corruptionChain().slice(0, 2).concat([{ index: 7, type: 'dma', ts: 3 * MS }]), page: 2 }),
+    finding('pin', 'stale_read', 3 * MS, { chain: [], file: null, pid: 300, page: 5 }),
+  ], { strategies: ['none', 'pin'] });
+  assert.deepEqual(b.data.none!.where.map((w) => [w.file, w.cells.map((c) => [c.kind, c.bin])]), [
+    ['/mnt/pmem/victim.log', [['corruption', 2], ['info_leak', 3]]],
+    ['memory of pid 400', [['corruption', 0]]],
+  ]);
+  assert.deepEqual(b.data.pin!.where.map((w) => [w.file, w.cells.map((c) => [c.kind, c.bin])]), [
+    ['/mnt/pmem/a.dat', [['lost_write', 2]]],
+    ['anonymous memory of pid 300', [['stale_read', 5]]],
+  ]);
+  const where = reportCharts(b).find((c) => c.id === 'where')!;
+  assert.match(where.caption, /A corruption or info leak is drawn on its victim: the file a later write put in the freed frame/);
+  assert.match(where.caption, /a lost write or stale read on the pinned file, or the pinning process's anonymous memory/);
+  const rows = spec(where.spec).data.values as { strategy: string; file: string; kind: string }[];
+  assert.deepEqual([...new Set(rows.map((r) => `${r.strategy} ${r.file}`))].sort(),
+    ['none /mnt/pmem/victim.log', 'none memory of pid 400', 'pin /mnt/pmem/a.dat', 'pin anonymous memory of pid 300']);
 });

@@ -72,8 +72,11 @@ export function reportCharts(input: ReportInput): ChartBlock[] {
     const where = whereRows(summary, data);
     if (where.rows.length > 0) {
       charts.push({ id: 'where', spec: whereChart(where.rows, strategies),
-        caption: 'Which pages of which files received corrupting or lost DMA writes.'
-          + (where.omitted > 0 ? ` ${countOf(where.omitted, 'finding')} in files with fewer bytes hit ${where.omitted === 1 ? 'is' : 'are'} not drawn (${MAX_WHERE_FILES} files per strategy at most).` : '') });
+        caption: 'Whose data went wrong, and on which pages. A corruption or info leak is drawn on its victim: the file a later '
+          + 'write put in the freed frame, or the process whose pin or fault took it ("memory of pid N"); a lost write or stale read '
+          + 'on the pinned file, or the pinning process\'s anonymous memory. x is the page of the pinned range the DMA aimed at '
+          + '(the victim\'s own page offset is not in the causal chain).'
+          + (where.omitted > 0 ? ` ${countOf(where.omitted, 'finding')} in rows with fewer bytes hit ${where.omitted === 1 ? 'is' : 'are'} not drawn (${MAX_WHERE_FILES} rows per strategy at most).` : '') });
     }
   }
   return charts;
