@@ -145,3 +145,22 @@ test('where: a corruption is drawn on the file that reused the frame, a lost wri
   assert.deepEqual([...new Set(rows.map((r) => `${r.strategy} ${r.file}`))].sort(),
     ['none /mnt/pmem/victim.log', 'none memory of pid 400', 'pin /mnt/pmem/a.dat', 'pin anonymous memory of pid 300']);
 });
+
+test('bytes affected: only data-damage, leak and bounce bytes, said so in the caption; ticks on binary values', () => {
+  const b = build([
+    finding('none', 'corruption', MS, { bytes: 4096 }),
+    finding('pin', 'lost_write', MS, { bytes: 8192 }),
+    finding('notify', 'stall', MS, { bytes: 4096, dur_ns: MS }),
+    finding('fail', 'op_failed', MS, { bytes: 4096 }),
+    finding('pin', 'migration_blocked', MS, { bytes: 4096 }),
+    finding('kill', 'bounce_copy', MS, { bytes: 4096 }),
+  ], { strategies: ['none', 'pin', 'notify', 'kill', 'fail'] });
+  const c = reportCharts(b).find((x) => x.id === 'outcomes-bytes')!;
+  const s = spec(c.spec);
+  assert.deepEqual(s.data.values.map((r: { kind: string }) => r.kind).sort(), ['bounce_copy', 'corruption', 'lost_write']);
+  assert.match(c.caption, /stalls, failed operations, faults, refusals, kills and blocked migrations/);
+  assert.match(c.caption, /^Bytes affected: data corrupted or leaked/);
+  assert.deepEqual(s.encoding.x.axis.values, [0, 1024, 2048, 3072, 4096, 5120, 6144, 7168, 8192]);
+  assert.deepEqual(s.encoding.x.scale.domain, [0, 8192]);
+  for (const v of s.encoding.x.axis.values) assert.equal(v % 1024, 0);
+});

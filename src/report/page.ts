@@ -12,7 +12,7 @@ import { renderSvg } from './svg.js';
 import { EMBED_JS, vegaBundles } from './embed.js';
 import { KIND_COLORS } from './palette.js';
 import { PAGE_CSS } from './style.js';
-import { outcomesChart } from './charts/outcomes.js';
+import { BYTES_KINDS, outcomesChart } from './charts/outcomes.js';
 import { whoPaysChart } from './charts/who-pays.js';
 import { timelineChart } from './charts/timeline.js';
 import { STALL_PENDING, stallsChart } from './charts/stalls.js';
@@ -51,9 +51,12 @@ export function reportCharts(input: ReportInput): ChartBlock[] {
   if (outcomes.length > 0) {
     charts.push({ id: 'outcomes-count', spec: outcomesChart(outcomes, strategies, 'count'),
       caption: 'Findings of each kind under each strategy (model.md counts one finding per event per kind).' });
-    if (outcomes.some((r) => r.bytes > 0)) {
-      charts.push({ id: 'outcomes-bytes', spec: outcomesChart(outcomes.filter((r) => r.bytes > 0), strategies, 'bytes'),
-        caption: 'Bytes affected: data corrupted, lost or read stale, storage leaked, bytes copied to bounce pages.' });
+    const bytes = outcomes.filter((r) => r.bytes > 0 && BYTES_KINDS.includes(r.kind));
+    if (bytes.length > 0) {
+      charts.push({ id: 'outcomes-bytes', spec: outcomesChart(bytes, strategies, 'bytes'),
+        caption: 'Bytes affected: data corrupted or leaked to another file, lost or read stale, torn by a writeback race; '
+          + 'storage leaked to pins; bytes copied to bounce pages. The pages that stalls, failed operations, faults, refusals, '
+          + 'kills and blocked migrations concerned are not data affected: their bytes are in the table above.' });
     }
   }
   if (data) {
