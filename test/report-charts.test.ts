@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TopLevelSpec } from 'vega-lite';
 import { whoPaysPoints } from '../src/report/model.js';
+import { describeFinding } from '../src/analysis/words.js';
 import { renderReport, reportCharts } from '../src/report/page.js';
 import { build, corruptionChain, finding, MS, scenario } from './report-fixture.js';
 import { whoPaysChart } from '../src/report/charts/who-pays.js';
@@ -163,4 +164,37 @@ test('bytes affected: only data-damage, leak and bounce bytes, said so in the ca
   assert.deepEqual(s.encoding.x.axis.values, [0, 1024, 2048, 3072, 4096, 5120, 6144, 7168, 8192]);
   assert.deepEqual(s.encoding.x.scale.domain, [0, 8192]);
   for (const v of s.encoding.x.axis.values) assert.equal(v % 1024, 0);
+});
+
+test('causal sentences: a migrate that freed and reused a frame is said once; many pins are summed up; the DAX zero page is named', () => {
+  const migrate = describeFinding(finding('none', 'corruption', 179 * MS, { file: null, page: 6, chain: [
+    { index: 74, type: 'pin', ts: 37 * MS, pid: 1028 },
+    { index: 108, type: 'mmu_notifier', ts: 38 * MS, pid: 1028 },
+    { index: 108, type: 'mmu_notifier', ts: 38 * MS, pid: 1028 },
+    { index: 179, type: 'dma', ts: 43 * MS },
+  ] }), 0);
+  assert.match(migrate, /landed on a frame moved by the mmu notifier migrate of pid 1028 at 38\.000 ms, which freed it and reused it \(page 6 of the pin\); pinned by pid 1028 at 37\.000 ms$/);
+  assert.equal(migrate.match(/38\.000 ms/g)!.length, 1);
+
+  const pins = Array.from({ length: 12 }, (_, i) => ({ index: 10 + i, type: 'pin' as const, ts: (112 + i) * MS, pid: 1107 }));
+  const failed = describeFinding(finding('fail', 'op_failed', 113 * MS, { bytes: 0, chain: [...pins, { index: 30, type: 'truncate', ts: 113 * MS, file: '/mnt/pmem/db-0.dat' }] }), 0);
+  assert.match(failed, /failed with EBUSY: pin 17 \(mlx5_0\) holds its pages long-term; held by 12 pins of pid 1107, the first at 112\.000 ms$/);
+  assert.ok(!failed.includes('pinned by'));
+  const two = describeFinding(finding('notify', 'stall', MS, { bytes: 0, dur_ns: MS, chain: [pins[0]!, { ...pins[1]!, pid: 9 }, { index: 30, type: 'truncate', ts: 113 * MS }] }), 0);
+  assert.match(two, /held by 2 pins of pids 9, 1107, the first at 112\.000 ms$/);
+
+  const zero = [{ index: 4, type: 'pin' as const, ts: 3000, pid: 3100 }, { index: 7, type: 'dma' as const, ts: 2.5e9 }];
+  const stale = describeFinding(finding('none', 'stale_read', 2.5e9, { chain: zero, dir: 'read' }), 0);
+  assert.match(stale, /read the zero page that the pin holds over what was a hole of the file, and the file has data there now \(or the page is gone\): stale data/);
+  assert.ok(!stale.includes('had taken from the file'));
+  const lost = describeFinding(finding('none', 'lost_write', 2.5e9, { chain: zero }), 0);
+  assert.match(lost, /went to the shared zero page that the pin holds over a hole of the file/);
+  // A chain with the event that took the page keeps the old words.
+  assert.match(describeFinding(finding('pin', 'lost_write', 3 * MS, { chain: corruptionChain() }), 0), /memory that the truncate of \/mnt\/pmem\/a\.dat at 1\.000 ms had taken from the file/);
+});
+
+test('the worst-findings note says the chain is in causal order, not oldest first', () => {
+  const html = renderReport({ ...scenario(), interactive: false });
+  assert.match(html, /in causal order: the pin \(or pins\) first, the event\s+that revealed the finding last/);
+  assert.ok(!html.includes('oldest first'));
 });

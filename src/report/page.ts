@@ -276,7 +276,8 @@ function worstSection(s: ReplaySummary, data: Partial<Record<StrategyId, ReportD
   });
   return `<section id="worst"><h2>Worst findings, with their causes</h2>
 <p class="small">Per strategy, by severity of kind (model.md's order: corruption first), then bytes. Times are from the first event;
-"events" are event indices in the trace (0-based, meta not counted), oldest first.</p>
+"events" are event indices in the trace (0-based, meta not counted) in causal order: the pin (or pins) first, the event
+that revealed the finding last; an event may be older than the one before it (a writeback window opened before the pin).</p>
 ${blocks.join('\n')}</section>`;
 }
 
