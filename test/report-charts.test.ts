@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import type { TopLevelSpec } from 'vega-lite';
 import { whoPaysPoints } from '../src/report/model.js';
 import { describeFinding } from '../src/analysis/words.js';
+import { KIND_SHORT, renderIndex } from '../src/report/index-page.js';
+import { PAGE_CSS } from '../src/report/style.js';
+import type { BatchSummary } from '../src/batch/types.js';
 import { renderReport, reportCharts } from '../src/report/page.js';
 import { build, corruptionChain, finding, MS, scenario } from './report-fixture.js';
 import { whoPaysChart } from '../src/report/charts/who-pays.js';
@@ -23,8 +26,8 @@ test('who pays: corrupting strategies come last in the data, so their cross is d
   const layer = spec(whoPaysChart(pts)).layer[0];
   assert.deepEqual(layer.encoding.order, { field: 'security', type: 'quantitative', sort: 'ascending' });
   const batch = spec(whoPaysBatchChart([
-    { trace: 'a', strategy: 'none', device: 1, fs: 0, security: 1, class: 'corrupts or leaks data' },
-    { trace: 'a', strategy: 'pin', device: 1, fs: 0, security: 0, class: 'no corruption' },
+    { trace: 'a', strategy: 'none', device: 1, fs: 0, security: 1, class: 'corrupts or leaks data', leak: 'none' },
+    { trace: 'a', strategy: 'pin', device: 1, fs: 0, security: 0, class: 'no corruption', leak: 'none' },
   ], ['none', 'pin']));
   assert.deepEqual(batch.data.values.map((p: { strategy: string }) => p.strategy), ['pin', 'none']);
   assert.deepEqual(batch.encoding.order, { field: 'security', type: 'quantitative', sort: 'ascending' });
@@ -62,7 +65,7 @@ test('who pays: a maximum that is a power of ten is inside the domain, not on th
   assert.deepEqual(c.layer[0].encoding.x.scale.domain, [0, 1000]);
   assert.deepEqual(c.layer[0].encoding.y.scale.domain, [0, 100]);
   assert.deepEqual(c.layer[0].encoding.x.axis.values, [0, 1, 10, 100, 1000]);
-  const b = spec(whoPaysBatchChart([{ trace: 'a', strategy: 'pin', device: 100, fs: 1, security: 0, class: 'no corruption' }], ['pin']));
+  const b = spec(whoPaysBatchChart([{ trace: 'a', strategy: 'pin', device: 100, fs: 1, security: 0, class: 'no corruption', leak: 'none' }], ['pin']));
   assert.deepEqual(b.encoding.x.scale.domain, [0, 1000]);
   assert.deepEqual(b.encoding.y.scale.domain, [0, 10]);
 });
@@ -197,4 +200,28 @@ test('the worst-findings note says the chain is in causal order, not oldest firs
   const html = renderReport({ ...scenario(), interactive: false });
   assert.match(html, /in causal order: the pin \(or pins\) first, the event\s+that revealed the finding last/);
   assert.ok(!html.includes('oldest first'));
+});
+
+test('batch index: totals scroll inside the page, short kind names with a legend, failed text wraps, a who-pays caption that is true', () => {
+  const a = scenario();
+  const batch: BatchSummary = {
+    tool: 'pinscope', version: '0.1.0', params: { strategies: a.summary.params.strategies, lease_break_ns: 45e9, lenient: false },
+    traces: [
+      { path: 'traces/a.ndjson', status: 'ok', trace: a.summary.trace, strategies: a.summary.strategies },
+      { path: 'traces/bad.ndjson', status: 'error', error: 'traces/bad.ndjson: line 3: event 2: field \'pin\': expected a live pin' },
+    ],
+    ignored: [],
+  };
+  const html = renderIndex(batch, {}, { interactive: false });
+  assert.match(html, /<section id="totals"><h2>Totals per strategy<\/h2>\n<div class="scroll"><table class="summary/);
+  assert.match(html, /<td colspan="10" class="bad failed">failed: /);
+  assert.match(PAGE_CSS, /table\.index td\.failed \{[^}]*overflow-wrap: anywhere/);
+  assert.match(html, />corrupt<\/span> 1<\/td>/);
+  assert.match(html, /corrupt = <code>corruption<\/code>/);
+  for (const k of Object.values(KIND_SHORT)) assert.ok(k.length <= 8, k);
+  assert.match(html, /<p class="sub">.*<\/p>/);
+  const cap = /id="chart-who-pays-batch"[\s\S]*?<figcaption>(.*?)<\/figcaption>/.exec(html)![1]!;
+  assert.ok(!cap.includes('on the scales of the single reports'));
+  assert.match(cap, /lost and stale bytes are counted in 4 KiB pages \(the summary holds no page size\), and leaked blocks as held for the whole trace/);
+  assert.match(html, /<title>pinscope: 2 traces<\/title>/);
 });

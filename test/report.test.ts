@@ -270,8 +270,8 @@ test('index page: trace x strategy matrix of worst findings, links, totals, fail
   const html = renderIndex(batch, {}, { interactive: false });
   assert.match(html, /<a href="traces--a\.ndjson\.html" title="traces\/a\.ndjson">a\.ndjson<\/a>/);
   assert.match(html, /traces under <code>traces\/<\/code>/);
-  assert.match(html, /corruption 1<\/td>/);
-  assert.match(html, /pin_refused 1<\/td>/);
+  assert.match(html, /title="corruption: everyone pays"><span class="k"><span class="sw"[^>]*><\/span>corrupt<\/span> 1<\/td>/);
+  assert.match(html, /title="pin_refused: device user pays"><span class="k"><span class="sw"[^>]*><\/span>refused<\/span> 1<\/td>/);
   assert.match(html, /failed: traces\/bad\.ndjson: line 3/);
   assert.match(html, /id="chart-who-pays-batch"/);
   assert.match(html, /id="chart-totals-count"/);

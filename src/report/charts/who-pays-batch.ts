@@ -12,6 +12,8 @@ export interface BatchWhoPaysPoint {
   fs: number;
   security: number;
   class: string;
+  /** Whether the filesystem harm holds an upper bound for leaked blocks (no leak durations in a batch summary). */
+  leak: string;
 }
 
 export function whoPaysBatchChart(points: BatchWhoPaysPoint[], strategies: readonly StrategyId[]): TopLevelSpec {
@@ -36,6 +38,7 @@ export function whoPaysBatchChart(points: BatchWhoPaysPoint[], strategies: reado
         { field: 'device', type: 'quantitative', title: 'device user (page-eq.)' },
         { field: 'fs', type: 'quantitative', title: 'filesystem (s-eq.)' },
         { field: 'security', type: 'quantitative', title: 'corruption + info leaks' },
+        { field: 'leak', type: 'nominal', title: 'leaked storage' },
       ],
     },
   });
