@@ -7,6 +7,8 @@ import { whoPaysPoints } from '../src/report/model.js';
 import { describeFinding } from '../src/analysis/words.js';
 import { KIND_SHORT, renderIndex } from '../src/report/index-page.js';
 import { PAGE_CSS } from '../src/report/style.js';
+import { renderSvg } from '../src/report/svg.js';
+import { sansTextWidth } from '../src/report/text-width.js';
 import type { BatchSummary } from '../src/batch/types.js';
 import { renderReport, reportCharts } from '../src/report/page.js';
 import { build, corruptionChain, finding, MS, scenario } from './report-fixture.js';
@@ -224,4 +226,22 @@ test('batch index: totals scroll inside the page, short kind names with a legend
   assert.ok(!cap.includes('on the scales of the single reports'));
   assert.match(cap, /lost and stale bytes are counted in 4 KiB pages \(the summary holds no page size\), and leaked blocks as held for the whole trace/);
   assert.match(html, /<title>pinscope: 2 traces<\/title>/);
+});
+
+test('static SVG: text measured like a browser\'s sans-serif, so no blank bands, no cut legend, no gap before file names', () => {
+  assert.ok(Math.abs(sansTextWidth('harm to the filesystem', 12) - 132) < 15, String(sansTextWidth('harm to the filesystem', 12)));
+  const input = scenario();
+  const charts = reportCharts(input);
+  const who = renderSvg(charts.find((c) => c.id === 'who-pays')!.spec);
+  const height = Number(/^<svg[^>]* height="(\d+)"/.exec(who)![1]);
+  // 340 px of plot, a title, an x axis: the rotated y title (~330 px) fits beside the plot.
+  assert.ok(height < 440, `who-pays height ${height}`);
+  assert.match(who, />corrupts or leaks data</);
+  assert.ok(!who.includes('…'), 'no legend label cut short');
+  const where = renderSvg(charts.find((c) => c.id === 'where')!.spec);
+  // The row labels end at the plot: the gap before "/mnt/pmem/b.dat" is no wider than the label needs.
+  const x = Number(/<text text-anchor="end" transform="translate\((-?[\d.]+),[^)]*\)"[^>]*>\/mnt\/pmem\/b\.dat</.exec(where)![1]);
+  assert.ok(x < 0, `${x}`);
+  const width = Number(/^<svg[^>]* width="(\d+)"/.exec(where)![1]);
+  assert.ok(width < 900, `where width ${width}`);
 });

@@ -7,6 +7,7 @@ import { formatDuration } from '../analysis/words.js';
 import { outcomeRow, type OutcomeRow } from './charts/outcomes.js';
 import { LABEL_DX, LABEL_DY, WHO_PAYS_HEIGHT, symlogPx, type WhoPaysPoint } from './charts/who-pays.js';
 import { CHART_WIDTH, symlogTop } from './charts/base.js';
+import { sansTextWidth } from './text-width.js';
 import type { TimelineRow } from './charts/timeline.js';
 import { STALL_ENDED, STALL_PENDING, type StallRow } from './charts/stalls.js';
 import type { WhereRow } from './charts/where.js';
@@ -48,8 +49,7 @@ export function whoPaysOf(summary: ReplaySummary, data: Partial<Record<StrategyI
 
 /** Points closer than this (px, about a marker's diameter) are one spot and share one label. */
 export const SAME_SPOT_PX = 10;
-/** A label's estimated size at 12 px sans-serif: what the placement avoids overprinting. */
-const LABEL_CHAR_PX = 6.8;
+/** A label's height at 12 px: with its width (sansTextWidth), what the placement avoids overprinting. */
 const LABEL_HEIGHT_PX = 14;
 
 /**
@@ -80,7 +80,7 @@ export function whoPaysPoints(scores: Map<StrategyId, WhoPays>): WhoPaysPoint[] 
   const place = new Map<StrategyId, { label: string; pos: 'above' | 'below'; align: 'left' | 'right' }>();
   for (const c of [...clusters].sort((a, b) => a.x - b.x || b.y - a.y)) {
     const label = c.members.join(', ');
-    const w = label.length * LABEL_CHAR_PX;
+    const w = sansTextWidth(label, 12);
     let best: { score: number; box: Box; pos: 'above' | 'below'; align: 'left' | 'right' } | null = null;
     for (const align of ['left', 'right'] as const) {
       for (const pos of ['above', 'below'] as const) {
