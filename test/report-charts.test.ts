@@ -245,3 +245,18 @@ test('static SVG: text measured like a browser\'s sans-serif, so no blank bands,
   const width = Number(/^<svg[^>]* width="(\d+)"/.exec(where)![1]);
   assert.ok(width < 900, `where width ${width}`);
 });
+
+test('a report from a summary marks the leak part of who pays as an upper bound', () => {
+  const { summary, data } = scenario();
+  const fromSummary = renderReport({ summary, data: null, interactive: false });
+  assert.match(glanceOf(fromSummary), /pin: .*\[1 page-eq\. \/ ≤ [\d.]+ s-eq\., leaks counted as held for the whole trace\]/);
+  assert.ok(!/notify: .*≤/.test(glanceOf(fromSummary)), 'no leak, no bound');
+  const chart = reportCharts({ summary, data: null }).find((c) => c.id === 'who-pays')!;
+  assert.match(chart.caption, /the filesystem's harm is an upper bound for the strategies that leaked/);
+  const pin = spec(chart.spec).data.values.find((p: { strategy: string }) => p.strategy === 'pin');
+  assert.equal(pin.leak, 'upper bound: leaked blocks counted as held for the whole trace');
+  // With the trace, leak durations are measured: no bound, no caption sentence.
+  const full = reportCharts({ summary, data }).find((c) => c.id === 'who-pays')!;
+  assert.ok(!full.caption.includes('upper bound'));
+  assert.ok(!glanceOf(renderReport({ summary, data, interactive: false })).includes('≤'));
+});

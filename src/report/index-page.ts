@@ -9,6 +9,7 @@ import { escapeHtml as h } from './escape.js';
 import { KIND_COLORS } from './palette.js';
 import { chartFigure, htmlDocument, type ChartBlock } from './page.js';
 import { whoPays } from './who-pays.js';
+import { leakWords } from './model.js';
 import { outcomesChart, outcomeRow, type OutcomeRow } from './charts/outcomes.js';
 import { whoPaysBatchChart, type BatchWhoPaysPoint } from './charts/who-pays-batch.js';
 
@@ -101,7 +102,7 @@ export function renderIndex(batch: BatchSummary, reportLinks: Record<string, str
       const w = whoPays(st, BATCH_PAGE_SIZE, null, spanOf(e));
       points.push({ trace: e.path, strategy: s, device: w.device, fs: w.fs, security: w.security,
         class: w.security > 0 ? 'corrupts or leaks data' : 'no corruption',
-        leak: w.leakEstimated ? 'upper bound: leaked blocks counted as held for the whole trace' : 'none' });
+        leak: leakWords(w) });
       if (w.leakEstimated) leakBounded = true;
     }
   }

@@ -99,12 +99,19 @@ export function whoPaysPoints(scores: Map<StrategyId, WhoPays>): WhoPaysPoint[] 
   const points = all.map(([s, w]) => ({
     strategy: s, device: w.device, fs: w.fs, security: w.security,
     class: w.security > 0 ? 'corrupts or leaks data' : 'no corruption',
+    leak: leakWords(w),
     label: place.get(s)?.label ?? '',
     labelPos: place.get(s)?.pos ?? 'above',
     labelAlign: place.get(s)?.align ?? 'left',
   } satisfies WhoPaysPoint));
   return [...points.filter((p) => p.security === 0), ...points.filter((p) => p.security > 0)];
 }
+
+/** How a who-pays point counted leaked storage: an upper bound when the leak durations are unknown (a summary). */
+export function leakWords(w: WhoPays): string {
+  return w.leakEstimated ? LEAK_UPPER_BOUND : 'measured per leak (or none)';
+}
+export const LEAK_UPPER_BOUND = 'upper bound: leaked blocks counted as held for the whole trace';
 
 /** Timeline rows on one shared bin width; null when no strategy has findings. */
 export function timelineRows(summary: ReplaySummary, data: Partial<Record<StrategyId, ReportData>>): { rows: TimelineRow[]; binNs: number } | null {

@@ -45,7 +45,10 @@ export function reportCharts(input: ReportInput): ChartBlock[] {
   charts.push({
     id: 'who-pays', spec: whoPaysChart(whoPaysPoints(scores)),
     caption: 'Each strategy is a point: right = the device\'s user loses more (lost and stale pages, faults, kills, refusals); '
-      + 'up = the filesystem loses more (stall time, failed truncates, leaked storage). Scales: see "How to read who pays" below.',
+      + 'up = the filesystem loses more (stall time, failed truncates, leaked storage). Scales: see "How to read who pays" below.'
+      + ([...scores.values()].some((w) => w.leakEstimated)
+        ? ' Made from a summary, which has no leak durations: leaked blocks count as held for the whole trace, so the filesystem\'s harm '
+          + 'is an upper bound for the strategies that leaked (≤ in "At a glance", "upper bound" in the tooltip).' : ''),
   });
   const outcomes = outcomeRows(summary);
   if (outcomes.length > 0) {
@@ -215,7 +218,9 @@ function glance(s: ReplaySummary, scores: Map<StrategyId, WhoPays>, data: Partia
       ? `<span class="bad">${h(parts.get(p)!.join(', '))}</span>`
       : `${h(p)}: ${h(parts.get(p)!.join(', '))}`)).join('; ');
     const w = scores.get(id)!;
-    return `<li><b>${id}</b>: ${shown}${detail ? ` — ${detail}` : ''} <span class="score">[${fmtNum(w.device)} page-eq. / ${fmtNum(w.fs)} s-eq.]</span></li>`;
+    // From a summary a leak's duration is unknown: the filesystem's number is then an upper bound.
+    const fs = w.leakEstimated ? `≤ ${fmtNum(w.fs)} s-eq., leaks counted as held for the whole trace` : `${fmtNum(w.fs)} s-eq.`;
+    return `<li><b>${id}</b>: ${shown}${detail ? ` — ${detail}` : ''} <span class="score">[${fmtNum(w.device)} page-eq. / ${h(fs)}]</span></li>`;
   });
   return `<section id="glance"><h2>At a glance</h2><ul class="glance">${items.join('\n')}</ul></section>`;
 }

@@ -15,6 +15,8 @@ export interface WhoPaysPoint {
   security: number;
   /** "corrupts or leaks data" or "no corruption". */
   class: string;
+  /** How leaked storage was counted (who-pays.ts leakEstimated): measured, or an upper bound. */
+  leak: string;
   /** Strategies drawn at the same place share one label. */
   label: string;
   /** Where the label goes, so labels of neighbouring points do not overprint. */
@@ -74,6 +76,7 @@ export function whoPaysChart(points: WhoPaysPoint[]): TopLevelSpec {
             { field: 'device', type: 'quantitative', title: 'device user (page-eq.)' },
             { field: 'fs', type: 'quantitative', title: 'filesystem (s-eq.)' },
             { field: 'security', type: 'quantitative', title: 'corruption + info leaks' },
+            { field: 'leak', type: 'nominal', title: 'leaked storage' },
           ],
         },
       },
