@@ -133,7 +133,7 @@ test('who-pays labels: strategies drawn on the same spot share one label', () =>
   const pts = whoPaysPoints(whoPaysOf(summary, data));
   const labels = pts.map((p) => p.label).filter(Boolean);
   // pin (1 page + a tiny leak), remap and odp (1 page each) sit on one spot; kill and iommu (256, 257) on another.
-  assert.deepEqual(labels, ['none', 'pin, remap, odp', 'notify', 'kill, iommu', 'fail', 'refuse']);
+  assert.deepEqual(labels, ['pin, remap, odp', 'notify', 'kill, iommu', 'fail', 'refuse', 'none']);
   assert.equal(pts.filter((p) => p.label === '').length, pts.length - labels.length);
   assert.deepEqual(pts.map((p) => p.strategy).sort(), [...labels.join(', ').split(', ')].sort());
 });
@@ -270,8 +270,8 @@ test('index page: trace x strategy matrix of worst findings, links, totals, fail
   const html = renderIndex(batch, {}, { interactive: false });
   assert.match(html, /<a href="traces--a\.ndjson\.html" title="traces\/a\.ndjson">a\.ndjson<\/a>/);
   assert.match(html, /traces under <code>traces\/<\/code>/);
-  assert.match(html, /corruption 1<\/td>/);
-  assert.match(html, /pin_refused 1<\/td>/);
+  assert.match(html, /title="corruption: everyone pays"><span class="k"><span class="sw"[^>]*><\/span>corrupt<\/span> 1<\/td>/);
+  assert.match(html, /title="pin_refused: device user pays"><span class="k"><span class="sw"[^>]*><\/span>refused<\/span> 1<\/td>/);
   assert.match(html, /failed: traces\/bad\.ndjson: line 3/);
   assert.match(html, /id="chart-who-pays-batch"/);
   assert.match(html, /id="chart-totals-count"/);

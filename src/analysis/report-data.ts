@@ -4,11 +4,44 @@
 // the result is plain, structured-cloneable data.
 import type { CollectorFactory, StrategyCollector } from './collector.js';
 import type { TraceHeader } from '../trace/source.js';
-import { FINDING_KINDS, type Finding, type FindingKind, type StrategyId } from '../replay/types.js';
+import { FINDING_KINDS, type CauseLink, type Finding, type FindingKind, type StrategyId } from '../replay/types.js';
 
-/** The kinds the "where" heatmap shows: data that went to the wrong place. */
-export const WHERE_KINDS = ['corruption', 'lost_write'] as const;
+/** The kinds the "where" heatmap shows: data damaged, lost or read from the wrong place. */
+export const WHERE_KINDS = ['corruption', 'info_leak', 'lost_write', 'stale_read'] as const;
 export type WhereKind = (typeof WHERE_KINDS)[number];
+
+function isWhereKind(k: FindingKind): k is WhereKind {
+  return (WHERE_KINDS as readonly string[]).includes(k);
+}
+
+/**
+ * The event that reused a frame a corruption or info leak went through:
+ * model.md's chain is the pin, the event that freed the frame, the one that
+ * reused it (a write, a pin or DMA fault that allocated, an mmu notifier
+ * migrate), then the DMA; the freeing one may be missing, never the reuse.
+ */
+export function reuserOf(chain: readonly CauseLink[]): CauseLink | undefined {
+  const n = chain.length;
+  return n >= 3 && chain[n - 1]!.type === 'dma' ? chain[n - 2] : undefined;
+}
+
+/**
+ * Whose data a finding damaged, and the page the heatmap puts it on. A
+ * corruption or info leak hurts whoever reused the frame: the file the
+ * reusing write went to, or the process whose pin or fault took the frame
+ * (its page in that file or process is not in the chain: the page is the
+ * pinned one the DMA aimed at). A lost write or stale read hurts the pinned
+ * file page itself, or the pinning process's anonymous memory.
+ */
+export function whereOf(f: Pick<Finding, 'kind' | 'file' | 'page' | 'pid' | 'chain'>): { row: string; page: number } | null {
+  if (f.page === null) return null;
+  if (f.kind === 'corruption' || f.kind === 'info_leak') {
+    const r = reuserOf(f.chain);
+    if (r?.file !== undefined) return { row: r.file, page: f.page };
+    if (r?.pid !== undefined) return { row: `memory of pid ${r.pid}`, page: f.page };
+  }
+  return { row: f.file ?? `anonymous memory of pid ${f.pid ?? '?'}`, page: f.page };
+}
 
 export interface ReportCollectorOptions {
   /** Worst findings kept (default 50). */
@@ -31,6 +64,8 @@ export interface TimelineBin {
 export interface StallBucket {
   log2: number;
   count: number;
+  /** Operations still waiting when the trace ended (duration measured to its last event): bucketed apart. */
+  pending?: true;
 }
 
 /** Findings of one kind on pages [bin * page_bin, (bin + 1) * page_bin) of a file. */
@@ -42,6 +77,7 @@ export interface WhereCell {
 }
 
 export interface WhereFile {
+  /** Whose data (whereOf): a file, "memory of pid N" or "anonymous memory of pid N". */
   file: string;
   /** Pages per cell: a power of two, doubled when the file has many cells. */
   page_bin: number;
@@ -59,8 +95,10 @@ export interface ReportData {
   bin_ns: number;
   bins: TimelineBin[];
   stall_buckets: StallBucket[];
+  /** Stalls still waiting when the trace ended (finding.pending). */
+  stall_pending: number;
   where: WhereFile[];
-  /** corruption / lost_write findings in files past `maxFiles`. */
+  /** WHERE_KINDS findings in rows past `maxFiles`. */
   other_files: { count: number; bytes: number };
   worst: WorstFinding[];
   /** Sum over block_leak findings of bytes x ns held: the "leaked block-seconds" of who-pays. */
@@ -86,7 +124,9 @@ class ReportCollector implements StrategyCollector<ReportData> {
   private bins = new Map<number, Partial<Record<FindingKind, number>>>();
   private minBin = Infinity;
   private maxBin = -Infinity;
-  private stalls = new Map<number, number>();
+  /** Key: the log2 bucket, with a 'p' for stalls still pending at the end. */
+  private stalls = new Map<string, StallBucket>();
+  private stallPending = 0;
   private files = new Map<string, { pageBin: number; cells: Map<number, WhereCell> }>();
   private other = { count: 0, bytes: 0 };
   private worst: WorstFinding[] = [];
@@ -110,11 +150,18 @@ class ReportCollector implements StrategyCollector<ReportData> {
     this.addToTimeline(f);
     if (f.kind === 'stall') {
       const d = f.dur_ns ?? 0;
-      const b = d >= 1 ? Math.floor(Math.log2(d)) : -1;
-      this.stalls.set(b, (this.stalls.get(b) ?? 0) + 1);
+      const log2 = d >= 1 ? Math.floor(Math.log2(d)) : -1;
+      const key = `${log2}${f.pending ? 'p' : ''}`;
+      const b = this.stalls.get(key) ?? { log2, count: 0, ...(f.pending ? { pending: true as const } : {}) };
+      b.count++;
+      this.stalls.set(key, b);
+      if (f.pending) this.stallPending++;
     }
     if (f.kind === 'block_leak') this.leakByteNs += f.bytes * (f.dur_ns ?? 0);
-    if ((f.kind === 'corruption' || f.kind === 'lost_write') && f.file !== null && f.page !== null) this.addWhere(f, f.kind);
+    if (isWhereKind(f.kind)) {
+      const at = whereOf(f);
+      if (at) this.addWhere(at.row, at.page, f.kind, f.bytes);
+    }
     this.addWorst(f);
   }
 
@@ -136,18 +183,18 @@ class ReportCollector implements StrategyCollector<ReportData> {
     }
   }
 
-  private addWhere(f: Finding, kind: WhereKind): void {
-    let entry = this.files.get(f.file!);
+  private addWhere(row: string, page: number, kind: WhereKind, bytes: number): void {
+    let entry = this.files.get(row);
     if (!entry) {
       if (this.files.size >= this.maxFiles) {
         this.other.count++;
-        this.other.bytes += f.bytes;
+        this.other.bytes += bytes;
         return;
       }
       entry = { pageBin: 1, cells: new Map() };
-      this.files.set(f.file!, entry);
+      this.files.set(row, entry);
     }
-    addCell(entry.cells, Math.floor(f.page! / entry.pageBin), kind, 1, f.bytes);
+    addCell(entry.cells, Math.floor(page / entry.pageBin), kind, 1, bytes);
     // Too many distinct cells: make each cell cover twice the pages (never more bins than cells).
     while (entry.cells.size > this.maxPageBins && distinctBins(entry.cells) > this.maxPageBins) {
       entry.pageBin *= 2;
@@ -192,7 +239,8 @@ class ReportCollector implements StrategyCollector<ReportData> {
       findings: this.findings,
       bin_ns: this.binNs,
       bins,
-      stall_buckets: [...this.stalls].sort((a, b) => a[0] - b[0]).map(([log2, count]) => ({ log2, count })),
+      stall_buckets: [...this.stalls.values()].sort((a, b) => a.log2 - b.log2 || Number(a.pending ?? false) - Number(b.pending ?? false)),
+      stall_pending: this.stallPending,
       where,
       other_files: { ...this.other },
       worst: this.worst,

@@ -46,7 +46,7 @@ export interface Finding {
   file: string | null;
   /** Page index in `file` (or in the pin's range when the page has no file). */
   page: number | null;
-  /** Causal chain, oldest first; the event that revealed the finding last. */
+  /** Causal chain in causal order (model.md): the pin(s) first, the event that revealed the finding last; not sorted by time. */
   chain: CauseLink[];
   /** stall: how long the operation waited; block_leak: ns until the block was released. */
   dur_ns?: number;

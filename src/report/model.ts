@@ -5,9 +5,11 @@ import { FINDING_KINDS, STRATEGY_IDS, type FindingKind, type ReplaySummary, type
 import { rebin, type ReportData } from '../analysis/report-data.js';
 import { formatDuration } from '../analysis/words.js';
 import { outcomeRow, type OutcomeRow } from './charts/outcomes.js';
-import type { WhoPaysPoint } from './charts/who-pays.js';
+import { LABEL_DX, LABEL_DY, WHO_PAYS_HEIGHT, symlogPx, type WhoPaysPoint } from './charts/who-pays.js';
+import { CHART_WIDTH, symlogTop } from './charts/base.js';
+import { sansTextWidth } from './text-width.js';
 import type { TimelineRow } from './charts/timeline.js';
-import type { StallRow } from './charts/stalls.js';
+import { STALL_ENDED, STALL_PENDING, type StallRow } from './charts/stalls.js';
 import type { WhereRow } from './charts/where.js';
 import { whoPays, type WhoPays } from './who-pays.js';
 
@@ -45,42 +47,71 @@ export function whoPaysOf(summary: ReplaySummary, data: Partial<Record<StrategyI
   return out;
 }
 
+/** Points closer than this (px, about a marker's diameter) are one spot and share one label. */
+export const SAME_SPOT_PX = 10;
+/** A label's height at 12 px: with its width (sansTextWidth), what the placement avoids overprinting. */
+const LABEL_HEIGHT_PX = 14;
+
+/**
+ * Who-pays points in drawing order (strategies that corrupt or leak data
+ * last, so they are drawn on top), each spot labelled once, labels placed
+ * so they stay in the plot and do not overprint each other.
+ */
 export function whoPaysPoints(scores: Map<StrategyId, WhoPays>): WhoPaysPoint[] {
-  // Strategies drawn (nearly) on top of each other share one label ("pin, refuse")
-  // instead of overprinted ones: closeness is judged on the chart's symlog axes.
+  // Judged in pixels on the chart's own symlog axes.
   const all = [...scores];
-  const maxX = Math.log1p(10 ** Math.ceil(Math.log10(Math.max(1, ...all.map(([, w]) => w.device)))));
-  const maxY = Math.log1p(10 ** Math.ceil(Math.log10(Math.max(1, ...all.map(([, w]) => w.fs)))));
+  const topX = symlogTop(Math.max(0, ...all.map(([, w]) => w.device)));
+  const topY = symlogTop(Math.max(0, ...all.map(([, w]) => w.fs)));
+  const at = (w: WhoPays) => ({ x: symlogPx(w.device, topX, CHART_WIDTH), y: WHO_PAYS_HEIGHT - symlogPx(w.fs, topY, WHO_PAYS_HEIGHT) });
   const clusters: { x: number; y: number; sec: boolean; members: StrategyId[] }[] = [];
-  const leader = new Map<StrategyId, StrategyId[]>();
   for (const [s, w] of all) {
-    const x = Math.log1p(w.device) / maxX;
-    const y = Math.log1p(w.fs) / maxY;
+    const { x, y } = at(w);
     const sec = w.security > 0;
-    const c = clusters.find((k) => k.sec === sec && Math.abs(k.x - x) < 0.06 && Math.abs(k.y - y) < 0.05);
+    const c = clusters.find((k) => k.sec === sec && Math.hypot(k.x - x, k.y - y) < SAME_SPOT_PX);
     if (c) c.members.push(s);
-    else {
-      const members = [s];
-      clusters.push({ x, y, sec, members });
-      leader.set(s, members);
+    else clusters.push({ x, y, sec, members: [s] });
+  }
+  // Greedy placement, left to right: the first of four spots around the point that
+  // stays inside the plot and overprints no label placed before (else the least bad).
+  type Box = { x0: number; x1: number; y0: number; y1: number };
+  const overlap = (a: Box, b: Box) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+  const placed: Box[] = [];
+  const marks: Box[] = clusters.map((c) => ({ x0: c.x - 7, x1: c.x + 7, y0: c.y - 7, y1: c.y + 7 }));
+  const place = new Map<StrategyId, { label: string; pos: 'above' | 'below'; align: 'left' | 'right' }>();
+  for (const c of [...clusters].sort((a, b) => a.x - b.x || b.y - a.y)) {
+    const label = c.members.join(', ');
+    const w = sansTextWidth(label, 12);
+    let best: { score: number; box: Box; pos: 'above' | 'below'; align: 'left' | 'right' } | null = null;
+    for (const align of ['left', 'right'] as const) {
+      for (const pos of ['above', 'below'] as const) {
+        const x0 = align === 'left' ? c.x + LABEL_DX : c.x - LABEL_DX - w;
+        const base = c.y + LABEL_DY[pos];
+        const box = { x0, x1: x0 + w, y0: base - LABEL_HEIGHT_PX + 3, y1: base + 3 };
+        // A few px over the top or bottom border is fine (the padding leaves room); past the right edge is not.
+        const outside = box.x0 < 0 || box.x1 > CHART_WIDTH || box.y0 < -4 || box.y1 > WHO_PAYS_HEIGHT + 4;
+        const score = (outside ? 100 : 0) + 10 * placed.filter((b) => overlap(b, box)).length + marks.filter((b) => overlap(b, box)).length;
+        if (!best || score < best.score) best = { score, box, pos, align };
+      }
     }
+    placed.push(best!.box);
+    place.set(c.members[0]!, { label, pos: best!.pos, align: best!.align });
   }
-  // A label whose point sits close to an earlier label's point goes below it instead of above.
-  const pos = new Map<StrategyId, 'above' | 'below'>();
-  const placed: { x: number; y: number; pos: 'above' | 'below' }[] = [];
-  for (const c of [...clusters].sort((a, b) => a.x - b.x || a.y - b.y)) {
-    const near = placed.filter((p) => Math.abs(p.x - c.x) < 0.2 && Math.abs(p.y - c.y) < 0.08);
-    const p = near.length > 0 && near.at(-1)!.pos === 'above' ? 'below' : 'above';
-    placed.push({ x: c.x, y: c.y, pos: p });
-    pos.set(c.members[0]!, p);
-  }
-  return all.map(([s, w]) => ({
+  const points = all.map(([s, w]) => ({
     strategy: s, device: w.device, fs: w.fs, security: w.security,
     class: w.security > 0 ? 'corrupts or leaks data' : 'no corruption',
-    label: leader.get(s)?.join(', ') ?? '',
-    labelPos: pos.get(s) ?? 'above',
-  }));
+    leak: leakWords(w),
+    label: place.get(s)?.label ?? '',
+    labelPos: place.get(s)?.pos ?? 'above',
+    labelAlign: place.get(s)?.align ?? 'left',
+  } satisfies WhoPaysPoint));
+  return [...points.filter((p) => p.security === 0), ...points.filter((p) => p.security > 0)];
 }
+
+/** How a who-pays point counted leaked storage: an upper bound when the leak durations are unknown (a summary). */
+export function leakWords(w: WhoPays): string {
+  return w.leakEstimated ? LEAK_UPPER_BOUND : 'measured per leak (or none)';
+}
+export const LEAK_UPPER_BOUND = 'upper bound: leaked blocks counted as held for the whole trace';
 
 /** Timeline rows on one shared bin width; null when no strategy has findings. */
 export function timelineRows(summary: ReplaySummary, data: Partial<Record<StrategyId, ReportData>>): { rows: TimelineRow[]; binNs: number } | null {
@@ -119,7 +150,8 @@ export function stallRows(summary: ReplaySummary, data: Partial<Record<StrategyI
       // A zero-length stall has no place on a log axis: drawn in the lowest bucket.
       rows.push({
         strategy: s, lo: Math.max(loNs, 0.5) / 1e6, hi: hiNs / 1e6, count: b.count,
-        range: `${formatDuration(loNs)} – ${formatDuration(hiNs)}`,
+        range: `${formatDuration(loNs)} – ${formatDuration(hiNs)}${b.pending ? ' so far' : ''}`,
+        state: b.pending ? STALL_PENDING : STALL_ENDED,
       });
     }
   }

@@ -2,18 +2,20 @@
 // JavaScript (tables and inline SVG); the Vega-Lite specs travel with it.
 import { writeOutput } from '../output/file.js';
 import type { TopLevelSpec } from 'vega-lite';
-import { FINDING_KINDS, KIND_PAYER, STRATEGY_IDS, type FindingKind, type ReplaySummary, type StrategyId } from '../replay/types.js';
+import {
+  FINDING_KINDS, KIND_PAYER, STRATEGY_IDS, type FindingKind, type ReplaySummary, type StrategyId, type StrategySummary,
+} from '../replay/types.js';
 import type { ReportData } from '../analysis/report-data.js';
-import { describeFinding, formatBytes, formatDuration, formatTime } from '../analysis/words.js';
+import { countOf, describeFinding, formatBytes, formatDuration, formatTime } from '../analysis/words.js';
 import { escapeHtml as h, jsonForScript } from './escape.js';
 import { renderSvg } from './svg.js';
 import { EMBED_JS, vegaBundles } from './embed.js';
 import { KIND_COLORS } from './palette.js';
 import { PAGE_CSS } from './style.js';
-import { outcomesChart } from './charts/outcomes.js';
+import { BYTES_KINDS, outcomesChart } from './charts/outcomes.js';
 import { whoPaysChart } from './charts/who-pays.js';
 import { timelineChart } from './charts/timeline.js';
-import { stallsChart } from './charts/stalls.js';
+import { STALL_PENDING, stallsChart } from './charts/stalls.js';
 import { whereChart } from './charts/where.js';
 import {
   MAX_WHERE_FILES, kindsSeen, outcomeRows, spanNs, stallRows, strategiesOf, timelineRows, whereRows, whoPaysOf, whoPaysPoints,
@@ -43,15 +45,21 @@ export function reportCharts(input: ReportInput): ChartBlock[] {
   charts.push({
     id: 'who-pays', spec: whoPaysChart(whoPaysPoints(scores)),
     caption: 'Each strategy is a point: right = the device\'s user loses more (lost and stale pages, faults, kills, refusals); '
-      + 'up = the filesystem loses more (stall time, failed truncates, leaked storage). Scales: see "How to read who pays" below.',
+      + 'up = the filesystem loses more (stall time, failed truncates, leaked storage). Scales: see "How to read who pays" below.'
+      + ([...scores.values()].some((w) => w.leakEstimated)
+        ? ' Made from a summary, which has no leak durations: leaked blocks count as held for the whole trace, so the filesystem\'s harm '
+          + 'is an upper bound for the strategies that leaked (≤ in "At a glance", "upper bound" in the tooltip).' : ''),
   });
   const outcomes = outcomeRows(summary);
   if (outcomes.length > 0) {
     charts.push({ id: 'outcomes-count', spec: outcomesChart(outcomes, strategies, 'count'),
       caption: 'Findings of each kind under each strategy (model.md counts one finding per event per kind).' });
-    if (outcomes.some((r) => r.bytes > 0)) {
-      charts.push({ id: 'outcomes-bytes', spec: outcomesChart(outcomes.filter((r) => r.bytes > 0), strategies, 'bytes'),
-        caption: 'Bytes affected: data corrupted, lost or read stale, storage leaked, bytes copied to bounce pages.' });
+    const bytes = outcomes.filter((r) => r.bytes > 0 && BYTES_KINDS.includes(r.kind));
+    if (bytes.length > 0) {
+      charts.push({ id: 'outcomes-bytes', spec: outcomesChart(bytes, strategies, 'bytes'),
+        caption: 'Bytes affected: data corrupted or leaked to another file, lost or read stale, torn by a writeback race; '
+          + 'storage leaked to pins; bytes copied to bounce pages. The pages that stalls, failed operations, faults, refusals, '
+          + 'kills and blocked migrations concerned are not data affected: their bytes are in the table above.' });
     }
   }
   if (data) {
@@ -63,13 +71,18 @@ export function reportCharts(input: ReportInput): ChartBlock[] {
     const stalls = stallRows(summary, data);
     if (stalls.length > 0) {
       charts.push({ id: 'stalls', spec: stallsChart(stalls, strategies, summary.params.lease_break_ns / 1e6),
-        caption: 'How long truncates, hole punches and munmaps waited for pins, in power-of-two buckets.' });
+        caption: 'How long truncates, hole punches and munmaps waited for pins, in power-of-two buckets.'
+          + (stalls.some((r) => r.state === STALL_PENDING)
+            ? ' Outlined in red: operations still waiting when the trace ended, measured to its last event (they waited at least that long).' : '') });
     }
     const where = whereRows(summary, data);
     if (where.rows.length > 0) {
       charts.push({ id: 'where', spec: whereChart(where.rows, strategies),
-        caption: 'Which pages of which files received corrupting or lost DMA writes.'
-          + (where.omitted > 0 ? ` ${where.omitted} finding(s) in files with fewer bytes hit are not drawn (${MAX_WHERE_FILES} files per strategy at most).` : '') });
+        caption: 'Whose data went wrong, and on which pages. A corruption or info leak is drawn on its victim: the file a later '
+          + 'write put in the freed frame, or the process whose pin or fault took it ("memory of pid N"); a lost write or stale read '
+          + 'on the pinned file, or the pinning process\'s anonymous memory. x is the page of the pinned range the DMA aimed at '
+          + '(the victim\'s own page offset is not in the causal chain).'
+          + (where.omitted > 0 ? ` ${countOf(where.omitted, 'finding')} in rows with fewer bytes hit ${where.omitted === 1 ? 'is' : 'are'} not drawn (${MAX_WHERE_FILES} rows per strategy at most).` : '') });
     }
   }
   return charts;
@@ -84,11 +97,11 @@ export function renderReport(input: ReportInput): string {
   const scores = whoPaysOf(summary, data);
   const body = [
     header(title, summary),
-    glance(summary, scores),
+    glance(summary, scores, data),
     data ? '' : `<p class="note" id="summary-only">Made from a summary: counts, bytes and stall totals only. The timeline, stall
       distribution, page heatmap and worst findings need the trace: run <code>pinscope report &lt;trace&gt; -o FILE</code>.</p>`,
     chartFigure(charts.find((c) => c.id === 'who-pays')!),
-    summaryTable(summary),
+    summaryTable(summary, data),
     ...charts.filter((c) => c.id !== 'who-pays').map(chartFigure),
     data ? worstSection(summary, data) : '',
     paramsSection(summary),
@@ -137,29 +150,77 @@ function header(title: string, s: ReplaySummary): string {
   return `<header>
 <h1>${h(title)}</h1>
 <p class="sub">trace <code>${h(s.trace.path)}</code> · ${s.trace.events_replayed.toLocaleString('en-US').replace(/[^0-9,.]/g, '')} events replayed
- over ${h(formatDuration(span))} · ${strategiesOf(s).length} strategies · lease break ${h(formatDuration(s.params.lease_break_ns))}</p>
+ over ${h(formatDuration(span))} · ${countOf(strategiesOf(s).length, 'strategy', 'strategies')} · lease break ${h(formatDuration(s.params.lease_break_ns))}</p>
 </header>`;
 }
 
+/** Each kind as a counted noun: "1 lost write", "3 refused pins". */
+export const KIND_NOUNS: Record<FindingKind, [string, string]> = {
+  corruption: ['corruption', 'corruptions'],
+  info_leak: ['info leak', 'info leaks'],
+  lost_write: ['lost write', 'lost writes'],
+  stale_read: ['stale read', 'stale reads'],
+  dma_fault: ['DMA fault', 'DMA faults'],
+  device_hang: ['device hang', 'device hangs'],
+  killed: ['process killed', 'processes killed'],
+  pin_refused: ['refused pin', 'refused pins'],
+  writeback_race: ['writeback race', 'writeback races'],
+  stall: ['stall', 'stalls'],
+  op_failed: ['op failed with EBUSY', 'ops failed with EBUSY'],
+  block_leak: ['block leak', 'block leaks'],
+  migration_blocked: ['blocked migration', 'blocked migrations'],
+  bounce_copy: ['bounce copy', 'bounce copies'],
+};
+
+type Payer = (typeof KIND_PAYER)[FindingKind];
+/** Who pays, in the order the glance names them; `cost` is no one's loss, only work done. */
+const PAYERS: readonly Payer[] = ['everyone', 'device user', 'filesystem', 'system', 'cost'];
+const PAYER_NAMES: Partial<Record<Payer, string>> = { 'device user': 'the device user', filesystem: 'the filesystem', system: 'the system' };
+
+/** The findings of one strategy in words, grouped by who pays for them (every kind, its payer from model.md). */
+export function glanceParts(st: StrategySummary, stallPending: number): Map<Payer, string[]> {
+  const out = new Map<Payer, string[]>();
+  for (const payer of PAYERS) {
+    const words = FINDING_KINDS.filter((k) => KIND_PAYER[k] === payer && st.counts[k] > 0).map((k) => {
+      const [one, many] = KIND_NOUNS[k];
+      const said = `${countOf(st.counts[k], one, many)}${st.bytes[k] > 0 ? ` (${formatBytes(st.bytes[k])})` : ''}`;
+      if (k !== 'stall' || st.stall_ns.count === 0) return said;
+      const pending = stallPending > 0
+        ? `, ${stallPending === st.stall_ns.count ? (stallPending === 1 ? 'still' : 'all still') : `${stallPending} still`} waiting when the trace ended`
+        : '';
+      // A pending stall is measured to the last event: its length so far, not its end.
+      const soFar = stallPending > 0 ? ' so far' : '';
+      return st.stall_ns.count === 1 ? `${said}${pending}: ${formatDuration(st.stall_ns.total)}${soFar}`
+        : `${said}${pending}: ${formatDuration(st.stall_ns.total)} in all${soFar}, longest ${formatDuration(st.stall_ns.max)}`;
+    });
+    if (words.length > 0) out.set(payer, words);
+  }
+  return out;
+}
+
+/** "the device user and the filesystem pay"; "nobody pays". */
+export function glanceVerdict(parts: Map<Payer, string[]>): string {
+  if (parts.has('everyone')) return 'everyone pays';
+  const names = PAYERS.filter((p) => parts.has(p) && PAYER_NAMES[p] !== undefined).map((p) => PAYER_NAMES[p]!);
+  const who = names.length === 0 ? '' : `${names.slice(0, -1).join(', ')}${names.length > 1 ? ' and ' : ''}${names.at(-1)} pay${names.length === 1 ? 's' : ''}`;
+  if (!parts.has('cost')) return who || 'nobody pays';
+  return who ? `${who}, and copies cost work` : 'nobody pays, but copies cost work';
+}
+
 /** One line per strategy: who pays, in words, before any chart. */
-function glance(s: ReplaySummary, scores: Map<StrategyId, WhoPays>): string {
+function glance(s: ReplaySummary, scores: Map<StrategyId, WhoPays>, data: Partial<Record<StrategyId, ReportData>> | null): string {
   const items = strategiesOf(s).map((id) => {
-    const st = s.strategies[id]!;
-    const parts = (payer: string) => FINDING_KINDS.filter((k) => KIND_PAYER[k] === payer && st.counts[k] > 0)
-      .map((k) => `${st.counts[k]} ${k.replace('_', ' ')}${st.bytes[k] > 0 ? ` (${formatBytes(st.bytes[k])})` : ''}`);
-    const sec = parts('everyone');
-    const dev = parts('device user');
-    const fs = parts('filesystem');
-    if (st.stall_ns.count > 0) fs.push(`stalled ${formatDuration(st.stall_ns.total)} in all, longest ${formatDuration(st.stall_ns.max)}`);
+    const parts = glanceParts(s.strategies[id]!, data?.[id]?.stall_pending ?? 0);
+    const verdict = glanceVerdict(parts);
+    const shown = parts.has('everyone') ? `<span class="bad">${h(verdict)}</span>`
+      : verdict === 'nobody pays' ? `<span class="good">${h(verdict)}</span>` : h(verdict);
+    const detail = PAYERS.filter((p) => parts.has(p)).map((p) => (p === 'everyone'
+      ? `<span class="bad">${h(parts.get(p)!.join(', '))}</span>`
+      : `${h(p)}: ${h(parts.get(p)!.join(', '))}`)).join('; ');
     const w = scores.get(id)!;
-    const verdict = sec.length ? '<span class="bad">everyone pays</span>'
-      : dev.length && fs.length ? 'both pay' : dev.length ? 'the device user pays' : fs.length ? 'the filesystem pays' : '<span class="good">nobody pays</span>';
-    const detail = [
-      sec.length ? `<span class="bad">${h(sec.join(', '))}</span>` : '',
-      dev.length ? `device user: ${h(dev.join(', '))}` : '',
-      fs.length ? `filesystem: ${h(fs.filter((x) => !x.startsWith('0 ')).join(', '))}` : '',
-    ].filter(Boolean).join('; ');
-    return `<li><b>${id}</b>: ${verdict}${detail ? ` — ${detail}` : ''} <span class="score">[${fmtNum(w.device)} page-eq. / ${fmtNum(w.fs)} s-eq.]</span></li>`;
+    // From a summary a leak's duration is unknown: the filesystem's number is then an upper bound.
+    const fs = w.leakEstimated ? `≤ ${fmtNum(w.fs)} s-eq., leaks counted as held for the whole trace` : `${fmtNum(w.fs)} s-eq.`;
+    return `<li><b>${id}</b>: ${shown}${detail ? ` — ${detail}` : ''} <span class="score">[${fmtNum(w.device)} page-eq. / ${h(fs)}]</span></li>`;
   });
   return `<section id="glance"><h2>At a glance</h2><ul class="glance">${items.join('\n')}</ul></section>`;
 }
@@ -171,7 +232,7 @@ export function chartFigure(c: ChartBlock): string {
 </figure>`;
 }
 
-function summaryTable(s: ReplaySummary): string {
+function summaryTable(s: ReplaySummary, data: Partial<Record<StrategyId, ReportData>> | null): string {
   const strategies = strategiesOf(s);
   const kinds = kindsSeen(s);
   const none = FINDING_KINDS.filter((k) => !kinds.includes(k));
@@ -180,8 +241,10 @@ function summaryTable(s: ReplaySummary): string {
     const st = s.strategies[id]!;
     const cells = kinds.map((k) => cell(st.counts[k], st.bytes[k], k)).join('');
     const sn = st.stall_ns;
+    const pending = data?.[id]?.stall_pending ?? 0;
     const stall = sn.count > 0
-      ? `${num(sn.count)} · ${h(formatDuration(sn.total))}${sn.count > 1
+      ? `${num(sn.count)} · ${h(formatDuration(sn.total))}${pending > 0
+        ? `<br><small class="pending">${pending === sn.count ? (pending === 1 ? 'still' : 'all still') : `${pending} still`} waiting<br>when the trace ended</small>` : ''}${sn.count > 1
         ? `<br><small>p50 ${h(formatDuration(sn.p50))}<br>p99 ${h(formatDuration(sn.p99))}<br>max ${h(formatDuration(sn.max))}</small>` : ''}`
       : '<span class="zero">0</span>';
     return `<tr><th scope="row">${id}</th>${cells}<td class="stall">${stall}</td><td>${num(st.dropped_events)}</td></tr>`;
@@ -212,13 +275,14 @@ function worstSection(s: ReplaySummary, data: Partial<Record<StrategyId, ReportD
     const rest = more.length
       ? `<tr><td colspan="5"><details><summary>${more.length} more</summary><table class="worst">${more.map(row).join('\n')}</table></details></td></tr>`
       : '';
-    return `<details open><summary><b>${id}</b>: ${d.findings.toLocaleString('en-US')} finding(s); the worst ${Math.min(d.worst.length, d.findings)}</summary>
+    return `<details open><summary><b>${id}</b>: ${countOf(d.findings, 'finding')}${d.findings > d.worst.length ? `; the worst ${d.worst.length}` : ''}</summary>
 <table class="worst"><thead><tr><th>kind</th><th>at</th><th>bytes</th><th>what happened</th><th>events</th></tr></thead>
 <tbody>${shown}${rest}</tbody></table></details>`;
   });
   return `<section id="worst"><h2>Worst findings, with their causes</h2>
 <p class="small">Per strategy, by severity of kind (model.md's order: corruption first), then bytes. Times are from the first event;
-"events" are event indices in the trace (0-based, meta not counted), oldest first.</p>
+"events" are event indices in the trace (0-based, meta not counted) in causal order: the pin (or pins) first, the event
+that revealed the finding last; an event may be older than the one before it (a writeback window opened before the pin).</p>
 ${blocks.join('\n')}</section>`;
 }
 

@@ -42,8 +42,11 @@ table.params th { text-align: left; color: #555; font-weight: normal; width: 120
 div.scroll { overflow-x: auto; }
 table.index { font-size: 12px; }
 table.index th, table.index td { padding: 3px 5px; }
-table.index th[scope="row"] { text-align: left; font-weight: normal; white-space: nowrap; }
-table.index td.cell { text-align: left; white-space: nowrap; }
+table.index th[scope="row"] { text-align: left; font-weight: normal; max-width: 230px; overflow-wrap: anywhere; }
+table.index td.cell { text-align: left; }
+table.index td.cell .k { white-space: nowrap; }
+table.index td.failed { overflow-wrap: anywhere; white-space: normal; }
+table.index th.num { text-align: right; }
 footer { margin-top: 30px; color: #888; font-size: 12px; }
 .tip { position: absolute; display: none; white-space: pre; background: #222; color: #fff; font-size: 12px; padding: 4px 7px; border-radius: 3px; pointer-events: none; z-index: 10; }
 @media print { body { background: #fff; } main { padding: 0; } .tip { display: none !important; } }

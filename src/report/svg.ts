@@ -3,6 +3,7 @@
 // JavaScript because every chart is inlined as this SVG.
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { sansTextWidth } from './text-width.js';
 
 /** The fields of vega's View that its own toSVG() reads (vega-view renderHeadless); typed here, not in vega's .d.ts. */
 interface ViewInternals {
@@ -10,6 +11,18 @@ interface ViewInternals {
   _viewHeight: number;
   _origin: [number, number];
 }
+
+// Without a canvas (Node) vega guesses 0.8 em per character, about half again too wide: the
+// static SVG reserved room for text that is not there (blank bands around the who-pays plot from
+// its rotated axis title, a gap before the heatmap's file names) and cut legend labels short.
+interface TextItem { text?: unknown; fontSize?: number; fontWeight?: unknown; limit?: number }
+const metrics = (vega as unknown as { textMetrics: { width: (item: TextItem, text?: unknown) => number } }).textMetrics;
+// vega calls a user-set width function for layout and truncation alike (vega-scenegraph widthGetter).
+metrics.width = (item: TextItem, text?: unknown) => {
+  const t = text == null ? '' : String(text).trim();
+  const bold = item.fontWeight === 'bold' || Number(item.fontWeight) >= 600;
+  return sansTextWidth(t, item.fontSize != null ? Number(item.fontSize) || 0 : 11, bold);
+};
 
 /**
  * Synchronous so renderReport() can return a string: with inline data the
