@@ -231,3 +231,68 @@ test('a refused pin names its first file page, or page 0 of the pin for anonymou
   ]);
   assert.deepEqual(out.refuse, [['pin_refused', 8192, '/dax', 2, [4]]]);
 });
+
+test('notify: a process answers the notification even when the deadline ended the wait first', () => {
+  // notify_response_ns 5 s, lease break 1 s: the deadline bounces the page at 1 s, the owner still
+  // lets go at 5 s, so the DMA at 7 s is dropped (a released pin moves no data).
+  const events = [
+    { type: 'device', ts: 0, dev: 'd', remap: true },
+    { type: 'file', ts: 0, file: '/f', dax: true, size: 4096 },
+    { type: 'proc', ts: 0, pid: 1, notify_response_ns: 5e9 },
+    { type: 'mmap', ts: 10, pid: 1, addr: 0x1000, len: 4096, file: '/f', off: 0 },
+    { type: 'pin', ts: 20, pid: 1, pin: 1, dev: 'd', addr: 0x1000, len: 4096, longterm: true, write: true },
+    { type: 'truncate', ts: 1000, pid: 2, file: '/f', size: 0 },
+    { type: 'dma', ts: 3e9, pin: 1, off: 0, len: 4096, dir: 'write' },
+    { type: 'dma', ts: 7e9, pin: 1, off: 0, len: 4096, dir: 'write' },
+  ];
+  const out = replay(['notify'], events, 1e9);
+  assert.deepEqual(out.notify, [
+    ['bounce_copy', 4096, '/f', 0, [4, 5]],
+    ['stall', 4096, '/f', 0, [4, 5]],
+    ['lost_write', 4096, '/f', 0, [4, 5, 6]],
+  ]);
+  assert.equal(dropped('notify', events, 1e9), 1);
+});
+
+test('odp: a truncate waits only for DMA in flight on its own file and pages; a munmap settles the DMA through it', () => {
+  const base = [
+    { type: 'device', ts: 0, dev: 'd', odp: true },
+    { type: 'file', ts: 0, file: '/f', size: 45056 },
+    { type: 'file', ts: 0, file: '/g', size: 4096 },
+    { type: 'mmap', ts: 10, pid: 1, addr: 0x1000, len: 4096, file: '/f', off: 0 },
+    { type: 'mmap', ts: 10, pid: 1, addr: 0x2000, len: 4096, file: '/g', off: 0 },
+    { type: 'mmap', ts: 10, pid: 1, addr: 0x3000, len: 4096, file: '/f', off: 40960 },
+    { type: 'pin', ts: 20, pid: 1, pin: 1, dev: 'd', addr: 0x1000, len: 12288, longterm: true, write: true },
+    // In flight until 11000 on /f page 0, /g page 0 and /f page 10.
+    { type: 'dma', ts: 1000, pin: 1, off: 0, len: 12288, dir: 'write', dur: 10000 },
+  ];
+  const out = replay(['odp'], [
+    ...base,
+    { type: 'truncate', ts: 2000, pid: 2, file: '/g', size: 0 }, // 8: the second file's page waits too
+    { type: 'punch_hole', ts: 3000, pid: 2, file: '/f', off: 12288, len: 12288 }, // 9: pages 3-5, nothing in flight
+  ]);
+  assert.deepEqual(out.odp, [['stall', 4096, '/g', 0, [6, 7, 8]]]);
+  const unmapped = replay(['odp'], [
+    ...base,
+    { type: 'munmap', ts: 1500, pid: 1, addr: 0x1000, len: 12288 },
+    { type: 'truncate', ts: 2000, pid: 2, file: '/f', size: 0 }, // no mirror left: nothing to wait for
+  ]);
+  assert.deepEqual(unmapped.odp, []);
+});
+
+test('a block, a page, a frame counts once however many pin pages map it', () => {
+  // One pin over two mappings of the same DAX block.
+  const events = [
+    { type: 'device', ts: 0, dev: 'd' },
+    { type: 'file', ts: 0, file: '/f', dax: true, size: 4096 },
+    { type: 'mmap', ts: 10, pid: 1, addr: 0x1000, len: 4096, file: '/f', off: 0 },
+    { type: 'mmap', ts: 10, pid: 1, addr: 0x2000, len: 4096, file: '/f', off: 0 },
+    { type: 'pin', ts: 20, pid: 1, pin: 1, dev: 'd', addr: 0x1000, len: 8192, longterm: true, write: true },
+    { type: 'mmu_notifier', ts: 500, pid: 1, start: 0x1000, end: 0x3000, event: 'migrate' },
+    { type: 'truncate', ts: 1000, pid: 2, file: '/f', size: 0 },
+    { type: 'unpin', ts: 2000, pin: 1 },
+  ];
+  const out = replay(['pin', 'kill'], events, 100);
+  assert.deepEqual(out.pin!.map((f) => [f[0], f[1]]), [['migration_blocked', 4096], ['block_leak', 4096]]);
+  assert.deepEqual(out.kill!.map((f) => [f[0], f[1]]), [['migration_blocked', 4096], ['killed', 4096], ['stall', 4096]]);
+});

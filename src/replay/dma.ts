@@ -12,9 +12,11 @@ import type { StrategyReplay } from './state.js';
 import type { CauseLink } from './types.js';
 
 /**
- * odp: a DMA in flight on file pages [lo, hi] until `end`. The dma event's
- * index and ts stand for its causal link, built only if a stall names it
- * (most transfers end unnoticed; a link each was a third of odp's garbage).
+ * odp: a DMA in flight on file pages [lo, hi] until `end`, reached through
+ * the registration's virtual pages [vlo, vhi] (one record per run of
+ * consecutive pages of one file). The dma event's index and ts stand for
+ * its causal link, built only if a stall names it (most transfers end
+ * unnoticed; a link each was a third of odp's garbage).
  */
 export interface Inflight {
   end: number;
@@ -24,6 +26,8 @@ export interface Inflight {
   file: FileState;
   lo: number;
   hi: number;
+  vlo: number;
+  vhi: number;
 }
 
 /** The causal link of the dma event behind `x` (a dma event names no file or pid: linkOf gives the same). */
@@ -135,6 +139,23 @@ function racesWriteback(f: FileState, page: number): boolean {
   return f.writeback.size > 0 && f.writeback.has(page);
 }
 
+function pushInflight(st: StrategyReplay, inf: Inflight, now: number): void {
+  // Keep only transfers still in flight: memory follows concurrency, not events.
+  if (st.inflight.length >= 64) pruneInflight(st, now);
+  st.inflight.push(inf);
+}
+
+/** munmap under odp: the invalidation of [v0, v1) in `pid` settles the DMA in flight through it (nothing mapped is left to wait for). */
+export function forgetInflight(st: StrategyReplay, pid: number, v0: number, v1: number): void {
+  const a = st.inflight;
+  let w = 0;
+  for (let k = 0; k < a.length; k++) {
+    const x = a[k]!;
+    if (!(x.pin.req.pid === pid && x.vhi >= v0 && x.vlo < v1)) a[w++] = x;
+  }
+  a.length = w;
+}
+
 /** Drops transfers done by `now`, in place (kept in arrival order). */
 export function pruneInflight(st: StrategyReplay, now: number): void {
   const a = st.inflight;
@@ -177,19 +198,17 @@ export function odpDma(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, {
         why = r.map ? (r.map.file?.cutBy(faultPage) ?? null) : pin.causeOf(faultI);
       }
     } else if (dur > 0 && r.file) {
-      if (inf && inf.file === r.file) {
-        inf.lo = Math.min(inf.lo, r.fpage);
-        inf.hi = Math.max(inf.hi, r.fpage);
-      } else if (!inf) {
-        inf = { end: ev.ts + dur, pin, index: ev.index, ts: ev.ts, file: r.file, lo: r.fpage, hi: r.fpage };
+      if (inf && inf.file === r.file && r.fpage === inf.hi + 1 && v === inf.vhi + 1) {
+        inf.hi = r.fpage;
+        inf.vhi = v;
+      } else {
+        // Another file, or a jump in the file: a record of its own, so a truncate waits only for pages really in flight.
+        if (inf) pushInflight(st, inf, ev.ts);
+        inf = { end: ev.ts + dur, pin, index: ev.index, ts: ev.ts, file: r.file, lo: r.fpage, hi: r.fpage, vlo: v, vhi: v };
       }
     }
   }
-  if (inf) {
-    // Keep only transfers still in flight: memory follows concurrency, not events.
-    if (st.inflight.length >= 64) pruneInflight(st, ev.ts);
-    st.inflight.push(inf);
-  }
+  if (inf) pushInflight(st, inf, ev.ts);
   if (faultB > 0) {
     st.emit('dma_fault', ev.ts, faultB, pin.req.pid, pin, faultFile, faultPage, pin.req.link, why, null, ev);
   }

@@ -47,15 +47,16 @@ export function kill(st: StrategyReplay, pid: number, t: number, op: PendingOp):
   const m = st.m;
   if (m.killed.has(pid)) return;
   m.killed.add(pid);
-  let pages = 0;
+  // The frames its pins held, each once (two pins of one page hold one page).
+  const held = new Set<number>();
   let first: Pin | null = null;
   for (const p of m.pins.values()) {
     if (p.req.pid !== pid) continue;
     if (op.notified.includes(p)) first ??= p;
-    pages += p.refPages;
+    for (let i = 0; i < p.req.npages && p.refPages > 0; i++) if (p.mode(i) === P_FRAME && p.frame(i) !== NO_FRAME) held.add(p.frame(i));
     releasePin(st, p, t);
   }
   // Named by the operation it was killed for: its file and first page, as its stall is.
-  st.emit('killed', t, pages * st.ps, pid, first, op.file.name, range(st, op)[0], first?.req.link ?? null, op.link, null, null);
+  st.emit('killed', t, held.size * st.ps, pid, first, op.file.name, range(st, op)[0], first?.req.link ?? null, op.link, null, null);
   tearDown(st, pid, op.link);
 }

@@ -5,7 +5,7 @@ import type { IndexedEvent } from '../trace/events.js';
 import type { AddressSpace } from '../model/mm.js';
 import { NO_FRAME } from '../model/frame.js';
 import { P_FRAME, K_ODP, K_PIN, type Pin } from '../model/pin.js';
-import { fileName, pageOf } from './dma.js';
+import { fileName, forgetInflight, pageOf } from './dma.js';
 import { forget, releasePin } from './pins.js';
 import type { StrategyReplay } from './state.js';
 import type { CauseLink } from './types.js';
@@ -22,7 +22,10 @@ export function mmap(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'mmap
   if (as.mapsAny(start, end)) {
     // MAP_FIXED over an old mapping unmaps it first, so under fail it can hit EBUSY as munmap does.
     if (st.munmapFails && busy(st, as, ev.pid, ev.ts, start / ps, end / ps, link)) return;
-    if (st.isOdp) markUnmapped(st, ev.pid, start / ps, end / ps, link);
+    if (st.isOdp) {
+      markUnmapped(st, ev.pid, start / ps, end / ps, link);
+      forgetInflight(st, ev.pid, start / ps, end / ps);
+    }
     unmapRange(st, as, start, end, link);
   }
   as.add({
@@ -76,7 +79,10 @@ export function munmap(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'mu
   // Nothing mapped there: nothing to fail on, unmap or tell a mirror.
   if (!as.mapsAny(v0 * st.ps, v1 * st.ps)) return;
   if (st.munmapFails && busy(st, as, ev.pid, ev.ts, v0, v1, link)) return;
-  if (st.isOdp) markUnmapped(st, ev.pid, v0, v1, link);
+  if (st.isOdp) {
+    markUnmapped(st, ev.pid, v0, v1, link);
+    forgetInflight(st, ev.pid, v0, v1);
+  }
   unmapRange(st, as, v0 * st.ps, v1 * st.ps, link);
 }
 
@@ -167,7 +173,8 @@ export function notifier(st: StrategyReplay, ev: Extract<IndexedEvent, { type: '
   const ps = st.ps;
   const link = st.links.get(ev);
   const t = m.frames;
-  let blocked = 0;
+  // Physical pages: one mapped at two addresses of the range is one page that cannot move.
+  const blocked = new Set<number>();
   let first: Pin | null = null;
   let firstFile: string | null = null;
   let firstPage: number | null = null;
@@ -192,7 +199,7 @@ export function notifier(st: StrategyReplay, ev: Extract<IndexedEvent, { type: '
         }
         t.free(fr, link);
       } else if (t.ltPins(fr) > 0) {
-        blocked++;
+        blocked.add(fr);
         if (!first) {
           first = t.holders(fr).find((p) => p.req.longterm)!;
           // Named as a DMA finding names its page: the file page, or the page within the pin for anonymous memory.
@@ -202,8 +209,8 @@ export function notifier(st: StrategyReplay, ev: Extract<IndexedEvent, { type: '
       }
     }
   }
-  if (blocked > 0) {
-    st.emit('migration_blocked', ev.ts, blocked * ps, ev.pid, first, firstFile, firstPage,
+  if (blocked.size > 0) {
+    st.emit('migration_blocked', ev.ts, blocked.size * ps, ev.pid, first, firstFile, firstPage,
       first?.req.link ?? null, link, null, null);
   }
 }

@@ -125,7 +125,8 @@ export class StrategyReplay {
   }
 
   arm(t: number, what: TimerWhat): void {
-    what.op.timers++;
+    // A release is the process's answer, due whatever becomes of the operation: it never goes dead with it.
+    if (what.kind !== T_RELEASE) what.op.timers++;
     this.timers.arm(t, what);
   }
 
@@ -133,7 +134,7 @@ export class StrategyReplay {
   retire(op: PendingOp): void {
     this.deadTimers += op.timers;
     if (this.deadTimers > 256 && this.deadTimers * 2 > this.timers.size) {
-      this.timers.compact((w) => !w.op.done);
+      this.timers.compact((w) => !w.op.done || w.kind === T_RELEASE);
       this.deadTimers = 0;
     }
   }
@@ -141,14 +142,17 @@ export class StrategyReplay {
   fire(): void {
     const t = this.timers.pop()!;
     const { op } = t.what;
+    if (t.what.kind === T_RELEASE) {
+      // notify_response_ns: the owner lets go this long after it was notified, even if a deadline ended the wait first.
+      const pin = t.what.pin!;
+      if (!pin.released && pin.live) releasePin(this, pin, t.t);
+      return this.drain(t.t);
+    }
     if (op.done) {
       if (this.deadTimers > 0) this.deadTimers--;
       return;
     }
-    if (t.what.kind === T_RELEASE) {
-      const pin = t.what.pin!;
-      if (!pin.released && pin.live) releasePin(this, pin, t.t);
-    } else if (t.what.kind === T_DEADLINE) {
+    if (t.what.kind === T_DEADLINE) {
       deadline(this, op, t.t);
     } else if (op.blockers === 0) {
       this.ready.push(op);

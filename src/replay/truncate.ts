@@ -120,12 +120,13 @@ export function startOp(st: StrategyReplay, op: PendingOp, t: number): void {
       }
     }
     if (op.inflightUntil > t) {
-      // Bytes of the stall: the removed pages that DMA was in flight on.
-      let busy = 0;
+      // Bytes of the stall: the removed pages that DMA was in flight on, each once.
+      const busy = new Set<number>();
       for (const x of st.inflight) {
-        if (x.file === op.file && x.hi >= lo && x.lo < hi) busy = Math.max(busy, Math.min(hi, x.hi + 1) - Math.max(lo, x.lo));
+        if (x.file !== op.file) continue;
+        for (let p = Math.max(lo, x.lo); p < Math.min(hi, x.hi + 1); p++) busy.add(p);
       }
-      op.pinnedPages = Math.max(op.pinnedPages, busy);
+      op.pinnedPages = Math.max(op.pinnedPages, busy.size);
       st.arm(op.inflightUntil, { kind: T_INFLIGHT, op, pin: null });
     }
   }
@@ -160,7 +161,8 @@ export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?
       const p = held[k]!;
       if (!p.req.longterm) continue; // short-term pins keep an orphan until their unpin
       const act = st.onTruncate(p);
-      let leaked = 0;
+      // Blocks, not pin pages: two mappings of one block in a pin leak it once.
+      let leaked: Set<number> | null = null;
       let firstPage = -1;
       for (let i = 0; i < p.req.npages; i++) {
         const fr = p.frame(i);
@@ -174,11 +176,11 @@ export function completeOp(st: StrategyReplay, op: PendingOp, t: number, frames?
           p.setFrame(i, fr); // remembered for the chain; no reference held
           p.setCause(i, op.link);
         } else if (f.dax) {
-          leaked++;
+          (leaked ??= new Set()).add(fr);
           if (firstPage < 0) firstPage = page;
         }
       }
-      if (leaked > 0) (p.leaks ??= []).push({ link: op.link, ts: t, pages: leaked, file: f.name, page: firstPage });
+      if (leaked) (p.leaks ??= []).push({ link: op.link, ts: t, pages: leaked.size, file: f.name, page: firstPage });
     }
   }
   // Ascending page index, the file's pages before private copies: the last freed is the first reused.
