@@ -6,7 +6,7 @@ import type { CauseLink } from '../replay/types.js';
 import { DeviceState } from './device.js';
 import { FileState } from './file.js';
 import { DISCONNECTED, DRAM, FREE, FrameTable, NO_FRAME, OWNED, PMEM } from './frame.js';
-import { AddressSpace, type Mapping } from './mm.js';
+import { AddressSpace, filePageOf, type Mapping } from './mm.js';
 import { LivePins } from './live-pins.js';
 import { P_FRAME, type Pin } from './pin.js';
 
@@ -117,7 +117,7 @@ export class Machine {
       r.frame = fault ? this.anonFrame(as, vpage, by) : (as.anon.get(vpage) ?? NO_FRAME);
       return r;
     }
-    const fpage = Math.floor((m.off + (va - m.start)) / this.pageSize);
+    const fpage = filePageOf(m, va, this.pageSize);
     if (!m.shared) {
       const copy = as.anon.get(vpage);
       if (copy !== undefined) {

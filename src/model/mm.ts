@@ -13,6 +13,11 @@ export interface Mapping {
   shared: boolean;
 }
 
+/** The file page that address `va` of mapping `m` maps (meaningful for a file mapping). */
+export function filePageOf(m: Mapping, va: number, pageSize: number): number {
+  return Math.floor((m.off + (va - m.start)) / pageSize);
+}
+
 export class AddressSpace {
   /** Sorted by start, non-overlapping. */
   readonly maps: Mapping[] = [];

@@ -5,6 +5,7 @@
 import type { IndexedEvent } from '../trace/events.js';
 import type { FileState } from '../model/file.js';
 import { NO_FRAME, OWNED } from '../model/frame.js';
+import { filePageOf } from '../model/mm.js';
 import { K_ODP, P_DUMMY, P_FRAME, P_REVOKED, P_ZERO, type Pin } from '../model/pin.js';
 import { eventLink } from './links.js';
 import { remarkFast } from './pins.js';
@@ -194,7 +195,7 @@ export function odpDma(st: StrategyReplay, pin: Pin, ev: Extract<IndexedEvent, {
       if (faultI < 0) {
         faultI = v - pin.req.vpage0;
         faultFile = r.map?.file?.name ?? null;
-        faultPage = r.map?.file ? Math.floor((r.map.off + (v * ps - r.map.start)) / ps) : faultI;
+        faultPage = r.map?.file ? filePageOf(r.map, v * ps, ps) : faultI;
         why = r.map ? (r.map.file?.cutBy(faultPage) ?? null) : pin.causeOf(faultI);
       }
     } else if (dur > 0 && r.file) {

@@ -16,18 +16,12 @@ export function mmap(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'mmap
   const ps = st.ps;
   // Whole pages, as the kernel maps them: a range covers every page it
   // touches, and the first of them maps the page `off` falls in.
-  const start = Math.floor(ev.addr / ps) * ps;
-  const end = Math.ceil((ev.addr + ev.len) / ps) * ps;
-  const link = st.links.get(ev);
-  if (as.mapsAny(start, end)) {
-    // MAP_FIXED over an old mapping unmaps it first, so under fail it can hit EBUSY as munmap does.
-    if (st.munmapFails && busy(st, as, ev.pid, ev.ts, start / ps, end / ps, link)) return;
-    if (st.isOdp) {
-      markUnmapped(st, ev.pid, start / ps, end / ps, link);
-      forgetInflight(st, ev.pid, start / ps, end / ps);
-    }
-    unmapRange(st, as, start, end, link);
-  }
+  const v0 = Math.floor(ev.addr / ps);
+  const v1 = Math.ceil((ev.addr + ev.len) / ps);
+  // MAP_FIXED over an old mapping unmaps it first, so under fail it can hit EBUSY as munmap does.
+  if (!unmapPages(st, as, ev.pid, ev.ts, v0, v1, st.links.get(ev))) return;
+  const start = v0 * ps;
+  const end = v1 * ps;
   as.add({
     start, end,
     file: ev.file === undefined ? null : st.m.file(ev.file),
@@ -35,13 +29,24 @@ export function mmap(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'mmap
   });
 }
 
-/** Unmaps [start, end): anonymous frames and private copies there go; pinned ones stay with their pins. */
-export function unmapRange(st: StrategyReplay, as: AddressSpace, start: number, end: number, by: CauseLink | null): void {
-  // Anonymous frames only live inside mappings (the invariants check it): none to drop where nothing was mapped.
-  if (!as.removeRange(start, end)) return;
-  const v0 = Math.floor(start / st.ps);
-  const v1 = Math.ceil(end / st.ps);
+/**
+ * Unmaps virtual pages [v0, v1) of `pid` (munmap, or MAP_FIXED replacing
+ * them): false when `fail` refuses it with EBUSY. Anonymous frames and
+ * private copies there go, pinned ones stay with their pins; odp mirrors
+ * lose the pages and the DMA in flight through them is settled.
+ */
+function unmapPages(st: StrategyReplay, as: AddressSpace, pid: number, ts: number, v0: number, v1: number, by: CauseLink): boolean {
+  const ps = st.ps;
+  // Nothing mapped there: nothing to fail on, unmap or tell a mirror (anonymous frames only live inside mappings).
+  if (!as.mapsAny(v0 * ps, v1 * ps)) return true;
+  if (st.munmapFails && busy(st, as, pid, ts, v0, v1, by)) return false;
+  if (st.isOdp) {
+    markUnmapped(st, pid, v0, v1, by);
+    forgetInflight(st, pid, v0, v1);
+  }
+  as.removeRange(v0 * ps, v1 * ps);
   dropAnon(st, as, v0, v1, by);
+  return true;
 }
 
 /** Releases anonymous frames of virtual pages [v0, v1) of `as`, lowest first. */
@@ -72,18 +77,8 @@ export function munmap(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'mu
   if (m.killed.has(ev.pid)) return void st.dropped++;
   const as = m.spaces.get(ev.pid);
   if (!as) return;
-  const link = st.links.get(ev);
   // munmap() takes whole pages: every page the range touches.
-  const v0 = Math.floor(ev.addr / st.ps);
-  const v1 = Math.ceil((ev.addr + ev.len) / st.ps);
-  // Nothing mapped there: nothing to fail on, unmap or tell a mirror.
-  if (!as.mapsAny(v0 * st.ps, v1 * st.ps)) return;
-  if (st.munmapFails && busy(st, as, ev.pid, ev.ts, v0, v1, link)) return;
-  if (st.isOdp) {
-    markUnmapped(st, ev.pid, v0, v1, link);
-    forgetInflight(st, ev.pid, v0, v1);
-  }
-  unmapRange(st, as, v0 * st.ps, v1 * st.ps, link);
+  unmapPages(st, as, ev.pid, ev.ts, Math.floor(ev.addr / st.ps), Math.ceil((ev.addr + ev.len) / st.ps), st.links.get(ev));
 }
 
 /**

@@ -3,6 +3,7 @@
 // letting go of its frames early (notified release, kill, exit).
 import type { IndexedEvent } from '../trace/events.js';
 import { NO_FRAME } from '../model/frame.js';
+import { filePageOf } from '../model/mm.js';
 import { K_ODP, K_REFUSED, P_ZERO, Pin } from '../model/pin.js';
 import type { StrategyReplay } from './state.js';
 
@@ -42,7 +43,7 @@ export function pin(st: StrategyReplay, ev: Extract<IndexedEvent, { type: 'pin' 
         const map = as.find((v0 + i) * ps);
         if (map?.file) {
           firstFile = map.file.name;
-          page = Math.floor((map.off + ((v0 + i) * ps - map.start)) / ps);
+          page = filePageOf(map, (v0 + i) * ps, ps);
           break;
         }
       }
